@@ -1,3 +1,24 @@
-using TorchSharp;
-var t = torch.randn(3, 3);
-Console.WriteLine(t.sum().item<float>());
+using HappyWhale;
+using HappyWhale.Cli;
+using Spectre.Console;
+
+// The `happywhale` program: parses the command line, calls src/HappyWhale, prints. Local runs and
+// cluster jobs execute this same program.
+try
+{
+    var cli = CliArgs.Parse(args);
+    return Commands.Run(cli);
+}
+catch (UserException e)
+{
+    AnsiConsole.MarkupLine("[red]error:[/] " + Markup.Escape(e.Message));
+    return 2;
+}
+catch (Exception e)
+{
+    // Unexpected: keep the trace for a bug report, show the user one line.
+    string log = ErrorLog.Write(e);
+    AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+    AnsiConsole.MarkupLine($"[grey]This looks like a bug in HappyWhale; details are in {Markup.Escape(log)}[/]");
+    return 1;
+}

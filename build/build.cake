@@ -1,0 +1,65 @@
+// Cake targets: parse arguments, call the `happywhale` program, nothing else.
+// All logic lives in src/HappyWhale, where the tests reach it.
+
+var target        = Argument("target", "Experiment");
+var configuration = Argument("configuration", "Release");
+var exp           = Argument<string>("exp", null);
+var sets          = Arguments<string>("set", new string[0]);
+var force         = HasArgument("force") ? Argument<string>("force", "true") : null;
+var root          = MakeAbsolute(Directory(".."));  // script lives in build/
+var cli           = root.CombineWithFilePath($"src/HappyWhale.Cli/bin/{configuration}/net10.0/HappyWhale.Cli.dll");
+
+void Happywhale(string verb, params string[] extra)
+{
+    var args = new ProcessArgumentBuilder();
+    args.AppendQuoted(cli.FullPath).Append(verb);
+    if (exp != null) args.Append("--exp").AppendQuoted(exp);
+    foreach (var s in sets) args.Append("--set").AppendQuoted(s);
+    if (force != null) args.Append(force == "true" || force == "" ? "--force" : $"--force={force}");
+    foreach (var e in extra) if (e != null) args.AppendQuoted(e);
+    var env = new Dictionary<string, string>();
+    // build.sh picks the allocator; only the training process should preload it.
+    var preload = EnvironmentVariable("HAPPYWHALE_PRELOAD");
+    if (!string.IsNullOrEmpty(preload)) env["LD_PRELOAD"] = preload;
+    int code = StartProcess("dotnet", new ProcessSettings { Arguments = args, WorkingDirectory = root, EnvironmentVariables = env });
+    if (code != 0) throw new Exception($"happywhale {verb} failed (exit code {code}); see the message above.");
+}
+
+void RequireExp()
+{
+    if (string.IsNullOrEmpty(exp)) throw new Exception("This target needs an experiment: --exp=NAME (a file under experiments/, .yaml optional).");
+}
+
+Task("Build").Does(() =>
+{
+    DotNetBuild(root.CombineWithFilePath("src/HappyWhale.Cli/HappyWhale.Cli.csproj").FullPath,
+        new DotNetBuildSettings { Configuration = configuration, NoLogo = true, Verbosity = DotNetVerbosity.Quiet });
+});
+
+Task("Test").Does(() =>
+{
+    var results = root.Combine("artifacts/test-results");
+    DotNetTest(root.CombineWithFilePath("HappyWhale.sln").FullPath, new DotNetTestSettings
+    {
+        Configuration = configuration,
+        NoLogo = true,
+        Loggers = new[] { "console;verbosity=normal", "trx;LogFileName=tests.trx" },
+        ResultsDirectory = results,
+    });
+});
+
+Task("Synth").IsDependentOn("Build").Does(() => Happywhale("synth", HasArgument("preview") ? "--preview" : null));
+Task("Prepare").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale("prepare"); });
+Task("Train").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale("train"); });
+Task("Evaluate").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale("evaluate"); });
+// Prepare -> Train -> Evaluate -> Report in one process, so one summary table covers them all.
+Task("Experiment").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale("run"); });
+
+Task("Clean").Does(() =>
+{
+    var artifacts = root.Combine("artifacts");
+    if (DirectoryExists(artifacts)) DeleteDirectory(artifacts, new DeleteDirectorySettings { Recursive = true, Force = true });
+    Information("Removed artifacts/ (cache, mlruns, runs, reports).");
+});
+
+RunTarget(target);

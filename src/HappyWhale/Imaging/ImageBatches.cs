@@ -1,0 +1,26 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HappyWhale.Imaging;
+
+/// <summary>Reads prepared images by row as a float batch (N,3,H,W) scaled to [0,1].</summary>
+public interface IImageBatches
+{
+    int Count { get; }
+    int ImageSize { get; }
+    Tensor ReadBatch(IReadOnlyList<int> rows);
+}
+
+/// <summary>ImageNet channel statistics: what torchvision's pretrained weights expect as input.</summary>
+public static class ImageNetNormalization
+{
+    static readonly float[] Mean = [0.485f, 0.456f, 0.406f];
+    static readonly float[] Std = [0.229f, 0.224f, 0.225f];
+
+    public static Tensor Apply(Tensor batch01)
+    {
+        var mean = tensor(Mean, new long[] { 1, 3, 1, 1 }).to(batch01.device);
+        var std = tensor(Std, new long[] { 1, 3, 1, 1 }).to(batch01.device);
+        return (batch01 - mean) / std;
+    }
+}

@@ -1,0 +1,37 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace HappyWhale.Pipeline;
+
+/// <summary>
+/// Identifies the contents of an external data folder without reading every image: each image's
+/// relative path, size and modification time, plus the content hash of every CSV (labels, boxes).
+/// With <c>contentHash</c> the images are hashed too (slow, exact).
+/// </summary>
+public static class SourceFingerprint
+{
+    public static string Compute(string root, bool contentHash = false)
+    {
+        if (!Directory.Exists(root)) throw new UserException($"data folder not found: {root}");
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Select(f => (Full: f, Rel: Path.GetRelativePath(root, f).Replace('\\', '/')))
+            .Where(f => !f.Rel.StartsWith('.'))
+            .OrderBy(f => f.Rel, StringComparer.Ordinal);
+        foreach (var (full, rel) in files)
+        {
+            var info = new FileInfo(full);
+            string line = rel.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || contentHash
+                ? $"{rel}\t{info.Length}\t{HashOf(full)}\n"
+                : $"{rel}\t{info.Length}\t{info.LastWriteTimeUtc.Ticks}\n";
+            sha.AppendData(Encoding.UTF8.GetBytes(line));
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    static string HashOf(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}

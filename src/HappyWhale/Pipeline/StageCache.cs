@@ -1,0 +1,98 @@
+using System.Text.Json.Nodes;
+
+namespace HappyWhale.Pipeline;
+
+/// <summary>How a stage's cache entry came to be available in this run.</summary>
+public enum CacheOutcome { Hit, Computed }
+
+/// <summary>A complete, verified cache entry.</summary>
+public sealed record CacheEntry(string Stage, string Key, string Folder, CacheManifest Manifest, CacheOutcome Outcome, TimeSpan Elapsed);
+
+/// <summary>
+/// The content-addressed stage cache: artifacts/cache/&lt;stage&gt;/&lt;key&gt;/ with manifest.json.
+/// Outputs are computed into a temporary sibling folder and renamed into place, so an
+/// interrupted computation never leaves an entry that looks complete.
+/// </summary>
+public sealed class StageCache(string root, bool verifyHashes = false)
+{
+    public string Root { get; } = Path.GetFullPath(root);
+
+    public string EntryFolder(string stage, string key) => Path.Combine(Root, stage, key);
+
+    /// <summary>The entry when it exists and verifies, otherwise null.</summary>
+    public CacheEntry? TryGet(StageRequest request)
+    {
+        var started = DateTime.UtcNow;
+        string folder = EntryFolder(request.Stage, request.Key);
+        var manifest = CacheManifest.TryRead(folder);
+        if (manifest is null || manifest.Key != request.Key || manifest.Verify(folder, verifyHashes) is not null) return null;
+        return new CacheEntry(request.Stage, request.Key, folder, manifest, CacheOutcome.Hit, DateTime.UtcNow - started);
+    }
+
+    /// <summary>
+    /// Returns the cached entry, or computes it under the key's lock. <paramref name="compute"/>
+    /// writes its files into the folder it is given and returns a summary for the manifest.
+    /// </summary>
+    public CacheEntry GetOrCompute(StageRequest request, Func<string, JsonObject> compute, bool force = false,
+        Action<string>? log = null, TimeSpan? lockTimeout = null)
+    {
+        if (!force && TryGet(request) is { } hit) return hit;
+
+        string stageFolder = Path.Combine(Root, request.Stage);
+        using var keyLock = KeyLock.Acquire(Path.Combine(stageFolder, request.Key + ".lock"), lockTimeout ?? TimeSpan.FromHours(48), log);
+        // Another process may have finished the entry while this one waited for the lock.
+        if (!force && TryGet(request) is { } late) return late;
+
+        RemoveStaleTemporaries(stageFolder, request.Key);
+        string temp = Path.Combine(stageFolder, $".tmp-{request.Key}-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temp);
+        var started = DateTimeOffset.UtcNow;
+        try
+        {
+            var summary = compute(temp);
+            var manifest = CacheManifest.Build(request, temp, started, summary);
+            manifest.Write(temp);
+            string final = EntryFolder(request.Stage, request.Key);
+            if (Directory.Exists(final))
+            {
+                // --force: set the old entry aside first so the rename below stays atomic.
+                string old = Path.Combine(stageFolder, $".old-{request.Key}-{Guid.NewGuid():N}");
+                Directory.Move(final, old);
+                Directory.Move(temp, final);
+                Directory.Delete(old, recursive: true);
+            }
+            else
+            {
+                Directory.Move(temp, final);
+            }
+            return new CacheEntry(request.Stage, request.Key, final, manifest, CacheOutcome.Computed, manifest.Finished - started);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Left by killed runs; safe to delete because this process holds the key's lock.</summary>
+    static void RemoveStaleTemporaries(string stageFolder, string key)
+    {
+        if (!Directory.Exists(stageFolder)) return;
+        foreach (var dir in Directory.EnumerateDirectories(stageFolder, $".tmp-{key}-*")) TryDelete(dir);
+        foreach (var dir in Directory.EnumerateDirectories(stageFolder, $".old-{key}-*")) TryDelete(dir);
+    }
+
+    static void TryDelete(string dir)
+    {
+        try { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Every complete entry of a stage, newest first (for listing and clean-up).</summary>
+    public IEnumerable<(string Key, CacheManifest Manifest)> Entries(string stage)
+    {
+        string folder = Path.Combine(Root, stage);
+        if (!Directory.Exists(folder)) yield break;
+        foreach (var dir in Directory.EnumerateDirectories(folder).Where(d => !Path.GetFileName(d).StartsWith('.')))
+            if (CacheManifest.TryRead(dir) is { } m) yield return (Path.GetFileName(dir), m);
+    }
+}

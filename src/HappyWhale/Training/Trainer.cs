@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using HappyWhale.Experiments;
+using HappyWhale.Imaging;
+using HappyWhale.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HappyWhale.Training;
+
+/// <summary>Images of the training split and their class indices (0..classes-1).</summary>
+public sealed record LabelledRows(IReadOnlyList<int> Rows, IReadOnlyList<long> Labels, int Classes);
+
+/// <summary>What one epoch did.</summary>
+public sealed record EpochStats(int Phase, int Epoch, int Epochs, double Loss, double Accuracy, double LearningRate,
+    double ImagesPerSecond, double Seconds);
+
+/// <summary>Receives progress from the trainer (console bars, MLflow, tests).</summary>
+public interface ITrainingObserver
+{
+    void EpochStarted(int phase, int epoch, int epochs, int images);
+    void StepFinished(int images, double loss);
+    void EpochFinished(EpochStats stats);
+}
+
+/// <summary>Raised when the loss stops being a finite number: training cannot recover from it.</summary>
+public sealed class NonFiniteLossException(string message) : Exception(message);
+
+/// <summary>
+/// Trains one phase: AdamW, warmup + cosine per step, batch augmentation, ArcFace loss.
+/// Each step runs inside its own dispose scope so native memory stays flat.
+/// </summary>
+public sealed class Trainer(TrainSpec spec, ITrainingObserver observer)
+{
+    public IReadOnlyList<EpochStats> RunPhase(ReidModel model, IImageBatches images, LabelledRows data, PhaseSpec phase, int phaseIndex)
+    {
+        int batchSize = Math.Min(spec.BatchSize, data.Rows.Count);
+        // BatchNorm cannot train on a batch of one image: a trailing single image is dropped.
+        int stepsPerEpoch = data.Rows.Count / batchSize + (data.Rows.Count % batchSize >= 2 ? 1 : 0);
+        var schedule = WarmupCosineSchedule.ForPhase(phase.Lr, (long)stepsPerEpoch * phase.Epochs, spec.Warmup, spec.MinLr);
+        var augment = new TensorAugment(spec.Augment);
+        using var optimizer = optim.AdamW(model.parameters(), lr: phase.Lr, weight_decay: spec.WeightDecay);
+        using var generator = new Generator((ulong)(spec.Seed * 1009L + phaseIndex), CPU);
+        var order = new Random(spec.Seed * 7919 + phaseIndex);
+
+        var history = new List<EpochStats>();
+        long step = 0;
+        double lastFiniteLoss = double.NaN;
+        for (int epoch = 0; epoch < phase.Epochs; epoch++)
+        {
+            model.train();
+            var permutation = Enumerable.Range(0, data.Rows.Count).ToArray();
+            order.Shuffle(permutation);
+            observer.EpochStarted(phaseIndex, epoch, phase.Epochs, stepsPerEpoch * batchSize);
+            var clock = Stopwatch.StartNew();
+            double lossSum = 0, lr = 0;
+            long correct = 0, seen = 0;
+            for (int s = 0; s < stepsPerEpoch; s++)
+            {
+                using var scope = NewDisposeScope();
+                var batch = permutation.Skip(s * batchSize).Take(batchSize).ToArray();
+                var rows = batch.Select(i => data.Rows[i]).ToArray();
+                var labels = tensor(batch.Select(i => data.Labels[i]).ToArray());
+                lr = schedule.At(step);
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+
+                var x = ImageNetNormalization.Apply(augment.Apply(images.ReadBatch(rows), generator));
+                var logits = model.Head.forward(model.forward(x), labels);
+                var loss = nn.functional.cross_entropy(logits, labels);
+                double lossValue = loss.item<float>();
+                if (!double.IsFinite(lossValue))
+                    throw new NonFiniteLossException(
+                        $"training loss became {lossValue} at phase {phaseIndex + 1}, epoch {epoch + 1}, step {step} (learning rate {lr:g4}); " +
+                        $"the last finite loss was {lastFiniteLoss:g4}. Lower train.phases[].lr or check the data.");
+                lastFiniteLoss = lossValue;
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+
+                lossSum += lossValue * rows.Length;
+                correct += logits.argmax(1).eq(labels).sum().item<long>();
+                seen += rows.Length;
+                step++;
+                observer.StepFinished(rows.Length, lossValue);
+            }
+            double seconds = clock.Elapsed.TotalSeconds;
+            var stats = new EpochStats(phaseIndex, epoch, phase.Epochs, lossSum / Math.Max(1, seen), (double)correct / Math.Max(1, seen),
+                lr, seen / Math.Max(seconds, 1e-9), seconds);
+            history.Add(stats);
+            observer.EpochFinished(stats);
+        }
+        return history;
+    }
+}
