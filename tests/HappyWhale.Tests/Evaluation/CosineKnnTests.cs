@@ -79,6 +79,18 @@ public class CosineKnnTests
     }
 
     [Fact]
+    public void LeavesCallerTensorsUsable()
+    {
+        // The search disposes its own intermediates; it must never dispose (or change) what it was given.
+        using var scope = torch.NewDisposeScope();
+        var q = torch.tensor(new float[] { 3, 4 }, new long[] { 1, 2 });
+        var g = torch.tensor(new float[] { 1, 0, 0, 2 }, new long[] { 2, 2 });
+        CosineKnn.Search(q, g, 2);
+        Assert.Equal(new float[] { 3, 4 }, q.data<float>().ToArray());
+        Assert.Equal(new float[] { 1, 0, 0, 2 }, g.data<float>().ToArray());
+    }
+
+    [Fact]
     public void RejectsMismatchedDimensions()
     {
         using var scope = torch.NewDisposeScope();
