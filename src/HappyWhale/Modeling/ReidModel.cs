@@ -19,10 +19,11 @@ public sealed class ReidModel : nn.Module<Tensor, Tensor>
     private readonly EmbeddingNeck neck;
     private readonly ArcMarginHead head;
 
-    private readonly IFeatureExtractor extractor;
+    // Not a field: RegisterComponents registers every module-valued field, and the backbone must appear once.
+    private IFeatureExtractor Extractor => (IFeatureExtractor)backbone;
 
     public string BackboneName { get; }
-    public long FeatureChannels => extractor.FeatureChannels;
+    public long FeatureChannels => Extractor.FeatureChannels;
     public long EmbeddingDim => neck.OutFeatures;
 
     public nn.Module<Tensor, Tensor> Backbone => backbone;
@@ -33,7 +34,7 @@ public sealed class ReidModel : nn.Module<Tensor, Tensor>
     public ReidModel(string backboneName, nn.Module<Tensor, Tensor> backbone, nn.Module<Tensor, Tensor> pool, EmbeddingNeck neck, ArcMarginHead head)
         : base(nameof(ReidModel))
     {
-        extractor = backbone as IFeatureExtractor
+        var extractor = backbone as IFeatureExtractor
             ?? throw new ArgumentException("backbone must implement IFeatureExtractor", nameof(backbone));
         if (neck.InFeatures != extractor.FeatureChannels)
             throw new ArgumentException($"neck expects {neck.InFeatures} features, backbone gives {extractor.FeatureChannels}", nameof(neck));
@@ -50,7 +51,7 @@ public sealed class ReidModel : nn.Module<Tensor, Tensor>
     /// <summary>Pooled backbone features [N, FeatureChannels] (before the neck).</summary>
     public Tensor ForwardPooled(Tensor x)
     {
-        using var f = extractor.ForwardFeatures(x);
+        using var f = Extractor.ForwardFeatures(x);
         using var p = pool.call(f);
         return p.flatten(1);
     }

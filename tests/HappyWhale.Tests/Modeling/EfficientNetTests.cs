@@ -73,6 +73,9 @@ public class EfficientNetTests
         Assert.False(sd.ContainsKey("features.1.3.block.0.0.weight"));
         Assert.True(sd.ContainsKey("features.6.8.block.0.0.weight"));         // ceil(4 * 2.2) = 9 blocks
         Assert.Equal(new long[] { 2048, 512, 1, 1 }, sd["features.8.0.weight"].shape);
+        var bns = model.modules().OfType<TorchSharp.Modules.BatchNorm2d>().ToList();
+        Assert.NotEmpty(bns);
+        Assert.All(bns, bn => { Assert.Equal(1e-3, bn.eps, 12); Assert.Equal(0.01, bn.momentum!.Value, 12); });
         Assert.Equal(1e-3, model.Config.BnEps);
         Assert.Equal(0.01, model.Config.BnMomentum);
         Assert.Equal(1e-5, EfficientNet.Variants["efficientnet_b4"].BnEps);

@@ -57,6 +57,11 @@ public class ReidModelTests
         Assert.Equal(new long[] { 128 }, sd["neck.bn.running_mean"].shape);
         Assert.Equal(new long[] { 11, 128 }, sd["head.weight"].shape);
         Assert.Equal(358, sd.Keys.Count(k => k.StartsWith("backbone.")));
+        // backbone, no extra registrations: 358 backbone + neck (fc 2, bn 5) + head 1; GeM with fixed p has none
+        Assert.All(sd.Keys, k => Assert.Matches("^(backbone|neck|head)\\.", k));
+        Assert.Equal(358 + 7 + 1, sd.Count);
+        long expectedParams = 5_288_548 - (1000 * 1280 + 1000) + (1280 * 128 + 128) + 2 * 128 + 11 * 128;
+        Assert.Equal(expectedParams, model.parameters().Sum(p => p.numel()));
     }
 
     [Fact]
