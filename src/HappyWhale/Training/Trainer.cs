@@ -64,7 +64,7 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer)
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
 
                 var x = ImageNetNormalization.Apply(augment.Apply(images.ReadBatch(rows), generator));
-                var logits = model.Head.forward(model.forward(x), labels);
+                var logits = model.Logits(model.forward(x), labels);
                 var loss = nn.functional.cross_entropy(logits, labels);
                 double lossValue = loss.item<float>();
                 if (!double.IsFinite(lossValue))
