@@ -4,7 +4,7 @@ namespace HappyWhale.Tests.Tracking;
 
 public class FormatTests
 {
-    // Expected strings are what CPython's repr(float) prints.
+    // Expected strings are what CPython's repr(float) prints (also checked on 3000 random doubles against python3).
     [Theory]
     [InlineData(0.0, "0.0")]
     [InlineData(-0.0, "-0.0")]
@@ -26,7 +26,7 @@ public class FormatTests
     [InlineData(double.NegativeInfinity, "-inf")]
     public void PythonFloatRepr(double value, string expected) => Assert.Equal(expected, PythonFloat.Repr(value));
 
-    // Expected strings are what PyYAML's safe_dump writes for these values.
+    // Expected strings are what PyYAML 6.0's yaml.dump(..., Dumper=SafeDumper) writes, except the last (see PyYaml).
     [Theory]
     [InlineData("Default", "Default")]
     [InlineData("0", "'0'")]
