@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -13,6 +14,9 @@ namespace HappyWhale.Experiments;
 /// </summary>
 public static partial class CanonicalJson
 {
+    // Escape only what JSON requires, so keys and strings stay readable in logs and cache manifests.
+    private static readonly JsonSerializerOptions StringOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static string Serialize(JsonNode? node)
     {
         var sb = new StringBuilder();
@@ -38,7 +42,7 @@ public static partial class CanonicalJson
                 {
                     if (!first) sb.Append(',');
                     first = false;
-                    sb.Append(JsonSerializer.Serialize(key)).Append(':');
+                    sb.Append(JsonSerializer.Serialize(key, StringOptions)).Append(':');
                     Write(value, sb);
                 }
                 sb.Append('}');
@@ -61,7 +65,7 @@ public static partial class CanonicalJson
     private static string Scalar(JsonValue value) => value.GetValueKind() switch
     {
         JsonValueKind.Number => Number(value.ToJsonString()),
-        JsonValueKind.String => JsonSerializer.Serialize(value.GetValue<string>()),
+        JsonValueKind.String => JsonSerializer.Serialize(value.GetValue<string>(), StringOptions),
         JsonValueKind.True => "true",
         JsonValueKind.False => "false",
         _ => "null",
