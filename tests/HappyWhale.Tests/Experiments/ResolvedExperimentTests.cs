@@ -66,7 +66,7 @@ public class ResolvedExperimentTests
     {
         using var files = new ExperimentFiles();
         var original = ExperimentLoader.Load(Repo, "quickstart",
-            ["description=needs: quoting # here", "data.root=true", "train.phases.1.epochs=2", "model.gem_p=4", "train.phases.0.lr=1e-5"]);
+            ["description='needs: quoting # here'", "data.root=true", "train.phases.1.epochs=2", "model.gem_p=4", "train.phases.0.lr=1e-5"]);
         var yaml = original.ToYaml();
         Assert.Contains("\n  gem_p: 4.0\n", yaml);
         Assert.Contains("\n    - image_size: null\n      epochs: 8\n", yaml);
