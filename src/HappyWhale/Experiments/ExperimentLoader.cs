@@ -26,14 +26,31 @@ public static class ExperimentLoader
         var fromFiles = new ExtendsResolver(dir, errors).Resolve(file);
         // Defaults go under before --set, so an override can index into a default list (train.phases.0.epochs).
         var merged = (SourceMap)TreeMerger.Merge(defaultsTree, fromFiles);
-        foreach (var argument in setOverrides ?? []) SetOverride.Apply(merged, argument, errors);
+        var arguments = (setOverrides ?? []).ToList();
+        foreach (var argument in arguments) SetOverride.Apply(merged, argument, errors);
         ExperimentValidator.Validate(merged, schema.Root, errors);
-        if (errors.Count > 0) throw new ExperimentException(errors);
+        if (errors.Count > 0) throw new ExperimentException(InReadingOrder(errors, arguments));
 
         var tree = ResolvedTreeBuilder.Build(merged, schema.Root);
         if (tree.ContainsKey("name") && tree["name"] is null)
             tree["name"] = JsonValue.Create(ExperimentLocator.DefaultName(dir, file));
         return new ResolvedExperiment(tree, file);
+    }
+
+    /// <summary>
+    /// Validation walks the tree in defaults.yaml order; users read errors file by file, top to
+    /// bottom, then the --set arguments in the order they typed them.
+    /// </summary>
+    private static List<ExperimentError> InReadingOrder(List<ExperimentError> errors, List<string> arguments)
+    {
+        int ArgumentIndex(ExperimentError e) => arguments.FindIndex(a => SetOverride.Label(a) == e.Source);
+        return errors
+            .OrderBy(e => ArgumentIndex(e) >= 0)
+            .ThenBy(ArgumentIndex)
+            .ThenBy(e => e.Source, StringComparer.Ordinal)
+            .ThenBy(e => e.Line)
+            .ThenBy(e => e.Column)
+            .ToList();
     }
 
     /// <summary>The schema of the experiments in <paramref name="experimentsDir"/>, for help text and tools.</summary>

@@ -25,6 +25,10 @@ internal static class ExperimentValidator
         var siblings = parent.Children.Select(c => c.Key).ToList();
         var nearest = EditDistance.Nearest(key, siblings);
         if (nearest is not null) return $"unknown key '{keyPath}'; did you mean {SchemaFromDefaults.Join(parentPath, nearest)}?";
+        // A per-element key set on the list's parent (train.lr for train.phases.*.lr) is a likely slip.
+        var list = parent.Children.FirstOrDefault(c => c.Value.Element?.Child(key) is not null);
+        if (list.Value is not null)
+            return $"unknown key '{keyPath}'; did you mean {SchemaFromDefaults.Join(parentPath, list.Key)}.0.{key}? ({key} is set per element of {list.Value.Path})";
         var where = parentPath.Length == 0 ? "at the top level" : "under " + parentPath;
         return $"unknown key '{keyPath}'; valid keys {where}: {string.Join(", ", siblings)}";
     }

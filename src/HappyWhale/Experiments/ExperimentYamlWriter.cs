@@ -84,11 +84,15 @@ internal static class ExperimentYamlWriter
         return CanonicalJson.Number(value.ToJsonString());
     }
 
+    // YAML 1.1 readers (PyYAML, older tools) take these for booleans; quoting keeps the file portable.
+    private static readonly HashSet<string> Yaml11Booleans = new(StringComparer.OrdinalIgnoreCase) { "y", "n", "yes", "no", "on", "off" };
+
     private static string Text(string s) => NeedsQuotes(s) ? JsonSerializer.Serialize(s, QuoteOptions) : s;
 
     private static bool NeedsQuotes(string s) =>
         s.Length == 0
         || YamlScalars.LooksTyped(s)
+        || Yaml11Booleans.Contains(s)
         || s != s.Trim()
         || "-?:,[]{}#&*!|>'\"%@`".Contains(s[0])
         || s.Contains(": ") || s.Contains(" #") || s.EndsWith(':')

@@ -11,9 +11,12 @@ internal static class SetOverride
 {
     private const string Prefix = "--set ";
 
+    /// <summary>The "file" name errors in this argument carry.</summary>
+    public static string Label(string argument) => Prefix + argument;
+
     public static void Apply(SourceMap root, string argument, List<ExperimentError> errors)
     {
-        var label = Prefix + argument;
+        var label = Label(argument);
         int eq = argument.IndexOf('=');
         if (eq <= 0)
         {

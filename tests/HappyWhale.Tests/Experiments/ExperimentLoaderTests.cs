@@ -54,6 +54,25 @@ public class ExperimentLoaderTests
     }
 
     [Fact]
+    public void Empty_and_comment_only_files_are_all_defaults()
+    {
+        using var files = new ExperimentFiles();
+        files.Write("empty.yaml", "");
+        files.Write("comments.yaml", "# nothing yet\n\n# still nothing\n");
+        var defaults = ExperimentLoader.Load(files.Dir, "defaults", []).Flatten().Skip(1);
+        Assert.Equal(defaults, files.Load("empty").Flatten().Skip(1));
+        Assert.Equal(defaults, files.Load("comments").Flatten().Skip(1));
+    }
+
+    [Fact]
+    public void Anchors_and_aliases_are_followed()
+    {
+        using var files = new ExperimentFiles();
+        files.Write("e.yaml", "data:\n  seed: &s 11\nsynth:\n  seed: *s\n");
+        Assert.Equal(11, files.Load("e").Spec.Synth.Seed);
+    }
+
+    [Fact]
     public void Explicit_name_wins_but_is_not_inherited()
     {
         using var files = new ExperimentFiles();

@@ -40,6 +40,13 @@ public class ExperimentValidationTests
     }
 
     [Fact]
+    public void Per_element_key_on_the_parent_points_into_the_list()
+    {
+        var error = SingleError("", "train.lr=3e-4");
+        AssertAt(error, 1, 13, "unknown key 'train.lr'; did you mean train.phases.0.lr? (lr is set per element of train.phases)");
+    }
+
+    [Fact]
     public void Wrong_type()
     {
         AssertAt(SingleError("prepare:\n  grayscale: maybe\n"), 2, 14, "prepare.grayscale must be bool, not 'maybe'");
@@ -128,15 +135,17 @@ public class ExperimentValidationTests
               phases:
                 - epochs: zero
             """);
-        var e = files.Fail("e", "model.backbone=resnet9000");
-        Assert.Equal(6, e.Errors.Count);
+        var e = files.Fail("e", "model.backbone=resnet9000", "prepare.resize=crop");
+        Assert.Equal(7, e.Errors.Count);
         var lines = e.Message.Split(Environment.NewLine);
-        Assert.Equal(6, lines.Length);
+        Assert.Equal(7, lines.Length);
+        Assert.StartsWith("--set prepare.resize=crop:1:22: prepare.resize must be one of squash|letterbox, not 'crop'", lines[6]);
+        // File errors top to bottom, then --set errors in argument order.
         Assert.StartsWith($"{path}:1:10: extends: cannot find 'missing.yaml'", lines[0]);
-        Assert.Contains(lines, l => l.StartsWith($"{path}:3:10: data.folds = 0 is out of range"));
-        Assert.Contains(lines, l => l.StartsWith($"{path}:4:3: unknown key 'data.sourse'; did you mean data.source?"));
-        Assert.Contains(lines, l => l.StartsWith($"{path}:6:11: train.device must be one of"));
-        Assert.Contains(lines, l => l.StartsWith($"{path}:8:15: train.phases.0.epochs must be int"));
-        Assert.Contains(lines, l => l.StartsWith("--set model.backbone=resnet9000:1:22: model.backbone must be one of"));
+        Assert.StartsWith($"{path}:3:10: data.folds = 0 is out of range", lines[1]);
+        Assert.StartsWith($"{path}:4:3: unknown key 'data.sourse'; did you mean data.source?", lines[2]);
+        Assert.StartsWith($"{path}:6:11: train.device must be one of", lines[3]);
+        Assert.StartsWith($"{path}:8:15: train.phases.0.epochs must be int", lines[4]);
+        Assert.StartsWith("--set model.backbone=resnet9000:1:22: model.backbone must be one of", lines[5]);
     }
 }

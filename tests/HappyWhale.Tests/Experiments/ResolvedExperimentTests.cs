@@ -66,7 +66,7 @@ public class ResolvedExperimentTests
     {
         using var files = new ExperimentFiles();
         var original = ExperimentLoader.Load(Repo, "quickstart",
-            ["description='needs: quoting # here'", "data.root=true", "train.phases.1.epochs=2", "model.gem_p=4", "train.phases.0.lr=1e-5"]);
+            ["description='needs: quoting # here'", "data.root=yes", "train.phases.1.epochs=2", "model.gem_p=4", "train.phases.0.lr=1e-5"]);
         var yaml = original.ToYaml();
         Assert.Contains("\n  gem_p: 4.0\n", yaml);
         Assert.Contains("\n    - image_size: null\n      epochs: 8\n", yaml);
@@ -74,7 +74,8 @@ public class ResolvedExperimentTests
         var reloaded = files.Load("resolved");
         Assert.Equal("quickstart", reloaded.Name);
         Assert.Equal("needs: quoting # here", reloaded.Spec.Description);
-        Assert.Equal("true", reloaded.Spec.Data.Root);
+        Assert.Equal("yes", reloaded.Spec.Data.Root);
+        Assert.Contains("\n  root: \"yes\"\n", yaml);
         Assert.Equal(CanonicalJson.Serialize(original.Tree), CanonicalJson.Serialize(reloaded.Tree));
     }
 
