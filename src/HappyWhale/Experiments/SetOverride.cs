@@ -1,0 +1,99 @@
+using System.Globalization;
+
+namespace HappyWhale.Experiments;
+
+/// <summary>
+/// Applies one `--set a.b.c=value` argument to a tree. The value is read as YAML, so numbers,
+/// booleans and flow lists like [{epochs: 2}] arrive typed; a numeric segment indexes a list.
+/// Positions point into the text "--set a.b.c=value" so messages read like any other file's.
+/// </summary>
+internal static class SetOverride
+{
+    private const string Prefix = "--set ";
+
+    /// <summary>The "file" name errors in this argument carry.</summary>
+    public static string Label(string argument) => Prefix + argument;
+
+    public static void Apply(SourceMap root, string argument, List<ExperimentError> errors)
+    {
+        var label = Label(argument);
+        int eq = argument.IndexOf('=');
+        if (eq <= 0)
+        {
+            errors.Add(new(label, 1, Prefix.Length + 1, "expected key=value, e.g. --set train.lr=3e-4"));
+            return;
+        }
+        int valueColumn = Prefix.Length + eq + 1;
+        var doc = SourceTreeReader.Read(new StringReader(argument[(eq + 1)..]), label, valueColumn);
+        if (doc.Errors.Count > 0)
+        {
+            errors.AddRange(doc.Errors);
+            return;
+        }
+        var value = doc.Root ?? new SourceScalar(new(label, 1, valueColumn + 1), "", isPlain: true);
+        var segments = Segments(label, argument[..eq]);
+        if (segments.Any(s => s.Name.Length == 0))
+        {
+            errors.Add(new(label, 1, Prefix.Length + 1, $"'{argument[..eq]}' has an empty key between dots"));
+            return;
+        }
+        Place(root, segments, value, errors);
+    }
+
+    private static List<(string Name, SourcePosition At)> Segments(string label, string dottedKey)
+    {
+        var result = new List<(string, SourcePosition)>();
+        int start = 0;
+        foreach (var part in dottedKey.Split('.'))
+        {
+            result.Add((part, new SourcePosition(label, 1, Prefix.Length + start + 1)));
+            start += part.Length + 1;
+        }
+        return result;
+    }
+
+    private static void Place(SourceMap root, List<(string Name, SourcePosition At)> segments, SourceNode value, List<ExperimentError> errors)
+    {
+        SourceNode current = root;
+        string path = "";
+        for (int i = 0; i < segments.Count; i++)
+        {
+            var (name, at) = segments[i];
+            bool last = i == segments.Count - 1;
+            SourceNode next;
+            switch (current)
+            {
+                case SourceMap map:
+                    if (last) { map.Set(new SourceScalar(at, name, isPlain: true), value); return; }
+                    if (!map.TryGet(name, out next))
+                    {
+                        // Unknown keys are created too; the validator then reports them with a suggestion.
+                        next = new SourceMap(at);
+                        map.Set(new SourceScalar(at, name, isPlain: true), next);
+                    }
+                    break;
+                case SourceList list:
+                    if (!int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out int index))
+                    {
+                        errors.Add(new(at, $"{path} is a list; index it by number, e.g. {path}.0"));
+                        return;
+                    }
+                    if (index > list.Items.Count)
+                    {
+                        errors.Add(new(at, $"{path} has {list.Items.Count} element(s); index {index} is out of range (use {list.Items.Count} to append)"));
+                        return;
+                    }
+                    if (index == list.Items.Count) list.Items.Add(last ? value : new SourceMap(at));
+                    else if (last) list.Items[index] = value;
+                    if (last) return;
+                    next = list.Items[index];
+                    break;
+                default:
+                    errors.Add(new(at, $"{path} is {current.Describe()}, not a map or list, so it has no key '{name}'"));
+                    return;
+            }
+            path = SchemaFromDefaults.Join(path, name);
+            current = next;
+        }
+    }
+}
