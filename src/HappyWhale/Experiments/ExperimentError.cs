@@ -15,7 +15,7 @@ public sealed record ExperimentError(string Source, int Line, int Column, string
 /// Thrown when an experiment cannot be loaded. The message is meant for the user as is: every
 /// error, one per line, so a single run reports all mistakes instead of one per attempt.
 /// </summary>
-public sealed class ExperimentException : Exception
+public sealed class ExperimentException : UserException
 {
     public IReadOnlyList<ExperimentError> Errors { get; }
 
