@@ -1,0 +1,30 @@
+namespace HappyWhale.Pipeline;
+
+/// <summary>How to run an experiment: where the repository is, and which stages to recompute.</summary>
+/// <param name="Force">null: use the cache; empty: recompute every stage; otherwise the stage names to recompute.</param>
+public sealed record PipelineOptions(string RepoRoot, IReadOnlySet<string>? Force = null, bool VerifyHashes = false)
+{
+    public string ArtifactsRoot => Path.Combine(RepoRoot, "artifacts");
+    public string CacheRoot => Path.Combine(ArtifactsRoot, "cache");
+    public string RunsRoot => Path.Combine(ArtifactsRoot, "runs");
+
+    public bool Forces(string stage) => Force is not null && (Force.Count == 0 || Force.Contains(stage));
+
+    /// <summary>Parses --force (all stages) or --force=train,evaluate.</summary>
+    public static IReadOnlySet<string>? ParseForce(string? value)
+    {
+        if (value is null) return null;
+        if (value is "" or "true") return new HashSet<string>();
+        var stages = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+        var unknown = stages.Except(StageNames.All).ToList();
+        if (unknown.Count > 0)
+            throw new UserException($"--force={value}: unknown stage {string.Join(", ", unknown)}; stages are {string.Join(", ", StageNames.All)}.");
+        return stages;
+    }
+}
+
+public static class StageNames
+{
+    public const string Synth = "synth", Prepare = "prepare", Train = "train", Evaluate = "evaluate", Report = "report";
+    public static readonly IReadOnlyList<string> All = [Synth, Prepare, Train, Evaluate];
+}
