@@ -4,14 +4,15 @@ namespace HappyWhale.Data;
 public sealed record Split(IReadOnlyList<Sample> Train, IReadOnlyList<Sample> Validation, IReadOnlySet<string> HeldOutIndividuals);
 
 /// <summary>
-/// k folds stratified by individual, deterministic from the seed.
-/// Individuals with one image are always in training. A share of the multi-image individuals is held
-/// out: each is assigned to one fold, and all its images land in that fold. The images of every other
-/// individual are dealt round-robin across the folds from a random starting fold, so each individual
-/// keeps at least one training image whatever the fold.
-/// For fold f: validation = the images in fold f (kept individuals' images dealt to f, plus all images
-/// of the individuals held out in f); train = every other image. An individual held out in f never
-/// appears in f's training set; individuals held out in other folds train normally.
+/// k folds stratified by individual, deterministic from the seed (the fold only selects, so the k
+/// splits of one seed are consistent).
+/// Individuals with one image are always in training. The images of every multi-image individual are
+/// dealt round-robin across the folds from a random starting fold, so an individual keeps at least one
+/// training image in every fold. On top of that each fold f holds out a block of
+/// round(holdoutIndividuals * multi-image individuals) whole individuals (consecutive blocks of one
+/// shuffled order, disjoint while holdoutIndividuals * folds <= 1).
+/// For fold f: validation = the kept individuals' images dealt to f + all images of the individuals
+/// held out in f; train = every other image, so no individual held out in f appears in its training set.
 /// </summary>
 public static class FoldSplitter
 {
@@ -30,30 +31,23 @@ public static class FoldSplitter
         var multi = groups.Where(g => g.Count > 1).ToList();
         Shuffle(multi, rng);
 
-        int heldOutCount = (int)Math.Round(holdoutIndividuals * multi.Count);
-        var foldOf = new Dictionary<Sample, int>();
+        int heldOutCount = Math.Min(multi.Count, (int)Math.Round(holdoutIndividuals * multi.Count));
         var heldOut = new HashSet<string>(StringComparer.Ordinal);
-        for (int i = 0; i < multi.Count; i++)
+        for (int k = 0; k < heldOutCount; k++)
+            heldOut.Add(multi[(fold * heldOutCount + k) % multi.Count][0].IndividualId);
+
+        var foldOf = new Dictionary<Sample, int>();
+        foreach (var images in multi)
         {
-            var images = multi[i];
-            if (i < heldOutCount)
-            {
-                int f = i % folds;
-                foreach (var s in images) foldOf[s] = f;
-                if (f == fold) heldOut.Add(images[0].IndividualId);
-            }
-            else
-            {
-                Shuffle(images, rng);
-                int start = rng.Next(folds);
-                for (int j = 0; j < images.Count; j++) foldOf[images[j]] = (start + j) % folds;
-            }
+            Shuffle(images, rng);
+            int start = rng.Next(folds);
+            for (int j = 0; j < images.Count; j++) foldOf[images[j]] = (start + j) % folds;
         }
 
         var train = new List<Sample>();
         var validation = new List<Sample>();
         foreach (var s in samples)
-            (foldOf.TryGetValue(s, out int f) && f == fold ? validation : train).Add(s);
+            (heldOut.Contains(s.IndividualId) || (foldOf.TryGetValue(s, out int f) && f == fold) ? validation : train).Add(s);
         return new Split(train, validation, heldOut);
     }
 
