@@ -15,7 +15,7 @@ public sealed record SyntheticSummary(int TrainImages, int TestImages, int Indiv
 /// Writes a synthetic data set in the Kaggle layout: train.csv, train_images/, test_images/,
 /// sample_submission.csv, plus ground truth test_labels.csv and boxes.csv (image,x0,y0,x1,y1 of the fin).
 /// Byte-identical output for the same spec: every random choice comes from System.Random(spec.Seed),
-/// and each photo is rendered from its own seed drawn in a fixed order before rendering starts.
+/// and each photo is rendered from its own seed, mixed from spec.Seed and the photo's position in a fixed order.
 /// </summary>
 public static class SyntheticGenerator
 {
@@ -41,14 +41,14 @@ public static class SyntheticGenerator
         var photos = new List<Photo>();
         for (int i = 0; i < known.Count; i++)
             for (int k = 0; k < trainCounts[i]; k++)
-                photos.Add(new Photo(names.Next(14) + ".jpg", known[i], true, rng.Next()));
+                photos.Add(new Photo(names.Next(14) + ".jpg", known[i], true, 0));
 
         // Unseen individuals: one test photo each, the rest spread at random.
         var unseenCounts = new int[unseen.Count];
         for (int i = 0; i < newTestImages; i++) unseenCounts[i < unseen.Count ? i : rng.Next(unseen.Count)]++;
         for (int i = 0; i < unseen.Count; i++)
             for (int k = 0; k < unseenCounts[i]; k++)
-                photos.Add(new Photo(names.Next(14) + ".jpg", unseen[i], false, rng.Next()));
+                photos.Add(new Photo(names.Next(14) + ".jpg", unseen[i], false, 0));
 
         // Known individuals appear in test as often as in train.
         int trainTotal = trainCounts.Sum();
@@ -56,8 +56,11 @@ public static class SyntheticGenerator
         {
             int pick = rng.Next(trainTotal), i = 0;
             for (int acc = trainCounts[0]; acc <= pick; acc += trainCounts[++i]) { }
-            photos.Add(new Photo(names.Next(14) + ".jpg", known[i], false, rng.Next()));
+            photos.Add(new Photo(names.Next(14) + ".jpg", known[i], false, 0));
         }
+
+        // Each photo's seed is mixed from the spec seed and the photo's position in this fixed order.
+        for (int i = 0; i < photos.Count; i++) photos[i] = photos[i] with { Seed = SeedMixer.Derive(spec.Seed, i) };
 
         var train = photos.Where(p => p.Train).OrderBy(p => p.Image, StringComparer.Ordinal).ToList();
         var test = photos.Where(p => !p.Train).OrderBy(p => p.Image, StringComparer.Ordinal).ToList();

@@ -115,3 +115,25 @@ public class SyntheticGeneratorTests
         Assert.True(sizes.Distinct().Count() > 5);
     }
 }
+
+public class SyntheticGeneratorTimingTests
+{
+    [Fact]
+    public void Five_hundred_images_of_160_px_take_seconds()
+    {
+        using var dir = new TempFolder();
+        var spec = new SynthSpec
+        {
+            Seed = 7, Species = 4, Individuals = 75, ImagesPerIndividual = 4, TestImages = 200,
+            NewIndividuals = 0.16, ImageSize = 160, TypoRate = 0.05,
+        };
+        string keep = Environment.GetEnvironmentVariable("HAPPYWHALE_SYNTH_SAMPLE_DIR") ?? dir.Path;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var summary = SyntheticGenerator.Generate(spec, keep);
+        watch.Stop();
+        Assert.Equal(500, summary.TrainImages + summary.TestImages);
+        Assert.True(watch.Elapsed.TotalSeconds < 30, $"took {watch.Elapsed.TotalSeconds:F1} s");
+        File.AppendAllText(Path.Combine(Path.GetTempPath(), "happywhale-synth-timing.txt"),
+            $"{DateTime.UtcNow:O} 500 images at 160 px: {watch.Elapsed.TotalSeconds:F2} s on {Environment.ProcessorCount} cores\n");
+    }
+}

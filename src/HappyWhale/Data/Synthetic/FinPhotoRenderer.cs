@@ -67,7 +67,7 @@ public static class FinPhotoRenderer
         var silhouette = new float[width * height];
         var fin = Transform(FinOutline.Build(species, marks.Notches));
         PolygonRasterizer.Fill(silhouette, width, height, fin);
-        var back = Transform(PolygonRasterizer.Ellipse(0.45, -0.55, 1.7, 0.6, 0, 48));
+        var back = Transform(PolygonRasterizer.Ellipse(0.5, -0.4, 1.3, 0.45, 0, 48));
         PolygonRasterizer.Fill(silhouette, width, height, back);
         double gray = Math.Clamp(species.Gray + marks.ShadeOffset, 5, 250);
         Blend(rgb, silhouette, (gray, gray, gray * 1.04), width, height, shadeTop: true);

@@ -19,7 +19,7 @@ public sealed record IndividualMarks(IReadOnlyList<Notch> Notches, IReadOnlyList
         {
             notches.Add(new Notch(
                 At: 0.12 + 0.76 * rng.NextDouble(),
-                Depth: size * (0.09 + 0.10 * rng.NextDouble()),
+                Depth: size * (0.11 + 0.11 * rng.NextDouble()),
                 HalfWidth: 0.05 + 0.05 * rng.NextDouble()));
         }
 

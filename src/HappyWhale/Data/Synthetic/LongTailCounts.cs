@@ -1,10 +1,10 @@
 namespace HappyWhale.Data.Synthetic;
 
 /// <summary>
-/// Images per individual with a long tail: a truncated Zipf law P(count >= k) = k^-alpha whose alpha
-/// gives the requested mean, then nudged so the total is exactly round(n * mean) (additions go to
-/// individuals in proportion to what they already have, so the tail stays long). With a mean of 4
-/// about three quarters of the individuals have one or two images.
+/// Images per individual with a long tail: a Zipf law P(count >= k) = k^-alpha truncated at 10 x mean,
+/// whose alpha gives the requested mean, then nudged one image at a time on random individuals so the
+/// total is exactly round(n * mean). With a mean of 4 about three quarters of the individuals have one
+/// or two images and the largest have tens.
 /// </summary>
 public static class LongTailCounts
 {
@@ -16,7 +16,7 @@ public static class LongTailCounts
         Array.Fill(counts, 1);
         if (mean <= 1.0) return counts;
 
-        int cap = (int)Math.Max(10, 25 * mean);
+        int cap = (int)Math.Max(5, 10 * mean);
         double alpha = SolveAlpha(mean, cap);
         for (int i = 0; i < individuals; i++)
         {
@@ -28,10 +28,8 @@ public static class LongTailCounts
         long total = counts.Sum(c => (long)c);
         while (total < target)
         {
-            long pick = (long)(rng.NextDouble() * total);
-            int i = 0;
-            for (long acc = counts[0]; acc <= pick; acc += counts[++i]) { }
-            counts[i]++; total++;
+            int i = rng.Next(individuals);
+            if (counts[i] < cap) { counts[i]++; total++; }
         }
         while (total > target)
         {
