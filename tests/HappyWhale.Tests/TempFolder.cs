@@ -3,8 +3,20 @@ namespace HappyWhale.Tests;
 /// <summary>A fresh folder under the system temp folder, deleted on dispose.</summary>
 public sealed class TempFolder : IDisposable
 {
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "hw-test-" + Guid.NewGuid().ToString("N")[..12]);
-    public TempFolder() => Directory.CreateDirectory(Path);
+    public TempFolder()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "happywhale-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
     public string this[string relative] => System.IO.Path.Combine(Path, relative);
-    public void Dispose() { try { Directory.Delete(Path, recursive: true); } catch (IOException) { } }
+
+    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
 }

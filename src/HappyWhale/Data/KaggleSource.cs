@@ -1,0 +1,53 @@
+namespace HappyWhale.Data;
+
+/// <summary>
+/// The competition layout under <see cref="Root"/>: train.csv (image,species,individual_id),
+/// train_images/, test_images/, and, for synthetic sets, the ground truth test_labels.csv.
+/// </summary>
+public sealed class KaggleSource(string root)
+{
+    public string Root { get; } = root;
+    public string TrainCsv => Path.Combine(Root, "train.csv");
+    public string TestLabelsCsv => Path.Combine(Root, "test_labels.csv");
+    public string TrainImagesDir => Path.Combine(Root, "train_images");
+    public string TestImagesDir => Path.Combine(Root, "test_images");
+
+    public string TrainImagePath(string image) => Path.Combine(TrainImagesDir, image);
+    public string TestImagePath(string image) => Path.Combine(TestImagesDir, image);
+
+    public IReadOnlyList<Sample> ReadTrain() => ReadLabels(TrainCsv);
+
+    /// <summary>Ground truth of the test images, or null when the folder has none (real Kaggle data).</summary>
+    public IReadOnlyList<Sample>? ReadTestLabels() => File.Exists(TestLabelsCsv) ? ReadLabels(TestLabelsCsv) : null;
+
+    /// <summary>File names in test_images/ (jpg, jpeg, png), sorted ordinally.</summary>
+    public IReadOnlyList<string> ListTestImages()
+    {
+        if (!Directory.Exists(TestImagesDir)) throw new DirectoryNotFoundException($"{TestImagesDir}: folder not found");
+        return Directory.EnumerateFiles(TestImagesDir)
+            .Select(Path.GetFileName)
+            .OfType<string>()
+            .Where(IsImage)
+            .OrderBy(n => n, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    static bool IsImage(string name)
+    {
+        string ext = Path.GetExtension(name).ToLowerInvariant();
+        return ext is ".jpg" or ".jpeg" or ".png";
+    }
+
+    static List<Sample> ReadLabels(string path)
+    {
+        var samples = new List<Sample>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (line, f) in CsvFile.Read(path, "image", "species", "individual_id"))
+        {
+            if (!seen.TryAdd(f[0], line))
+                throw new InvalidDataException($"{path}:{line}: image {f[0]} already listed on line {seen[f[0]]}");
+            samples.Add(new Sample(f[0], f[1], f[2]));
+        }
+        return samples;
+    }
+}
