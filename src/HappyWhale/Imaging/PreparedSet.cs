@@ -7,7 +7,7 @@ namespace HappyWhale.Imaging;
 /// A prepared image set: a folder with shard-00000.npy, shard-00001.npy, ... (uint8, N x H x W x 3)
 /// and index.csv. Shards are memory-mapped, so opening a set costs almost no memory whatever its size.
 /// </summary>
-public sealed class PreparedSet : IDisposable
+public sealed class PreparedSet : IImageBatches, IDisposable
 {
     readonly NpyShardReader[] shards;
 
@@ -24,6 +24,7 @@ public sealed class PreparedSet : IDisposable
     public IReadOnlyList<PreparedRow> Rows { get; }
     public int Count => Rows.Count;
     public int Height { get; }
+    public int ImageSize => Height;
     public int Width { get; }
     public int ImageBytes => Height * Width * 3;
 

@@ -34,7 +34,7 @@ public static class EvaluateStage
         var split = RowSplit.Build(images.Rows, spec.Data);
         var trainRows = images.Rows.Where(r => r.Subset == "train").Select(r => r.Row).ToList();
         var testRows = images.Rows.Where(r => r.Subset == "test").Select(r => r.Row).ToList();
-        var idOfRow = images.Rows.ToDictionary(r => r.Row, r => spec.Data.CleanSpecies ? r.IndividualId : r.IndividualId);
+        var idOfRow = images.Rows.ToDictionary(r => r.Row, r => r.IndividualId);
 
         using var all = EmbeddingExtractor.Extract(model, images, trainRows.Concat(testRows).ToList(), spec.Evaluate.BatchSize, progress: progress);
         var positionOf = trainRows.Concat(testRows).Select((row, i) => (row, i)).ToDictionary(p => p.row, p => p.i);

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using HappyWhale.Evaluation;
+using HappyWhale.Experiments;
+using HappyWhale.Pipeline;
+using HappyWhale.Reporting;
+using HappyWhale.Tracking;
+using Spectre.Console;
+
+namespace HappyWhale.Cli;
+
+/// <summary>The verbs: each parses its options, calls the library, prints.</summary>
+static class Commands
+{
+    const string Usage = """
+        happywhale <verb> [options]
+
+          run       --exp NAME [--set key=value]... [--force[=stage,...]]   prepare, train, evaluate, report
+          synth     [--exp NAME]                                             make the synthetic data set
+          prepare   --exp NAME ...                                           up to prepare
+          train     --exp NAME ...                                           up to train
+          evaluate  --exp NAME ...                                           up to evaluate
+          show      --exp NAME [--set ...]                                   print the resolved experiment
+          diff      A B                                                      keys that differ between two experiments
+          score     --submission FILE --labels FILE                          MAP@5 of a submission CSV
+
+        NAME is a file under experiments/ (.yaml optional). --repo DIR names the repository (default: found from here).
+        """;
+
+    public static int Run(CliArgs cli)
+    {
+        string verb = cli.Verb;
+        if (verb is "help" or "--help" or "-h") { AnsiConsole.WriteLine(Usage); return 0; }
+        return verb switch
+        {
+            "run" => RunPipeline(cli, StageNames.Evaluate, report: true),
+            "synth" => RunPipeline(cli, StageNames.Synth, report: false, defaultExperiment: "quickstart"),
+            "prepare" => RunPipeline(cli, StageNames.Prepare, report: false),
+            "train" => RunPipeline(cli, StageNames.Train, report: false),
+            "evaluate" => RunPipeline(cli, StageNames.Evaluate, report: false),
+            "show" => Show(cli),
+            "diff" => Diff(cli),
+            "score" => Score(cli),
+            _ => throw new UserException($"unknown verb '{verb}'.\n{Usage}"),
+        };
+    }
+
+    static string RepoRoot(CliArgs cli)
+    {
+        if (cli.Get("repo") is { } repo) return Path.GetFullPath(repo);
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "experiments", ExperimentLoader.DefaultsFileName))) return dir.FullName;
+        throw new UserException("cannot find the HappyWhale repository (a folder with experiments/defaults.yaml) from here; run inside it or pass --repo DIR.");
+    }
+
+    static ResolvedExperiment Load(CliArgs cli, string repoRoot, string? fallback = null)
+    {
+        string name = cli.Get("exp") ?? fallback ?? throw new UserException("this verb needs an experiment: --exp NAME (a file under experiments/).");
+        return ExperimentLoader.Load(Path.Combine(repoRoot, "experiments"), name, cli.GetAll("set"));
+    }
+
+    static int RunPipeline(CliArgs cli, string lastStage, bool report, string? defaultExperiment = null)
+    {
+        var clock = Stopwatch.StartNew();
+        string repoRoot = RepoRoot(cli);
+        var experiment = Load(cli, repoRoot, defaultExperiment);
+        var options = new PipelineOptions(repoRoot, PipelineOptions.ParseForce(cli.Get("force")), cli.Has("verify"));
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(experiment.Name)}[/] [grey]({Markup.Escape(Path.GetRelativePath(repoRoot, experiment.SourcePath))})[/]");
+
+        var result = new ExperimentPipeline(experiment, options).Run(lastStage);
+        if (report)
+        {
+            result = result with { RunFolder = RunFolder.Write(options.RunsRoot, experiment, result) };
+            var tracker = TrackerFactory.Create(ExperimentLogger.TrackingUri(experiment), repoRoot);
+            var run = ExperimentLogger.Log(tracker, experiment, result, repoRoot);
+            AnsiConsole.MarkupLine($"[grey]MLflow run {run.RunId} in experiment '{Markup.Escape(ExperimentLogger.ExperimentName(experiment))}'[/]");
+        }
+        SummaryTable.Print(result, clock.Elapsed);
+        return 0;
+    }
+
+    static int Show(CliArgs cli)
+    {
+        var experiment = Load(cli, RepoRoot(cli));
+        Console.Write(experiment.ToYaml());
+        return 0;
+    }
+
+    static int Diff(CliArgs cli)
+    {
+        if (cli.Positional.Count != 2) throw new UserException("diff needs two experiments: happywhale diff A B");
+        string repoRoot = RepoRoot(cli);
+        string dir = Path.Combine(repoRoot, "experiments");
+        var a = ExperimentLoader.Load(dir, cli.Positional[0], cli.GetAll("set"));
+        var b = ExperimentLoader.Load(dir, cli.Positional[1], cli.GetAll("set"));
+        var table = new Table().AddColumn("key").AddColumn(Markup.Escape(a.Name)).AddColumn(Markup.Escape(b.Name));
+        foreach (var d in ExperimentDiff.Diff(a, b))
+            table.AddRow(Markup.Escape(d.Key), Markup.Escape(d.A ?? "(absent)"), Markup.Escape(d.B ?? "(absent)"));
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    static int Score(CliArgs cli)
+    {
+        string submission = cli.Get("submission") ?? throw new UserException("score needs --submission FILE");
+        string labels = cli.Get("labels") ?? throw new UserException("score needs --labels FILE (image,individual_id)");
+        foreach (var f in new[] { submission, labels })
+            if (!File.Exists(f)) throw new UserException($"file not found: {f}");
+        try
+        {
+            AnsiConsole.MarkupLine($"MAP@5 = [bold]{SubmissionScorer.Score(submission, labels):F5}[/]");
+        }
+        catch (FormatException e) { throw new UserException(e.Message, e); }
+        catch (InvalidDataException e) { throw new UserException(e.Message, e); }
+        return 0;
+    }
+}

@@ -1,0 +1,133 @@
+using System.Text.Json.Nodes;
+using HappyWhale.Data;
+using HappyWhale.Experiments;
+using HappyWhale.Imaging;
+using HappyWhale.Reporting;
+using HappyWhale.Training;
+using Spectre.Console;
+using TorchSharp;
+
+namespace HappyWhale.Pipeline;
+
+/// <summary>
+/// Runs an experiment's stages in order, each through the stage cache:
+/// synth (synthetic data only) -> prepare (one per image size) -> train (one per phase) -> evaluate.
+/// Every stage is a pure function of its request; this class only wires keys and folders.
+/// </summary>
+public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOptions options)
+{
+    readonly StageCache _cache = new(options.CacheRoot, options.VerifyHashes);
+    readonly List<StageRun> _runs = [];
+    ExperimentSpec Spec => experiment.Spec;
+
+    public IReadOnlyList<StageRun> Runs => _runs;
+
+    /// <summary>Runs every stage up to and including <paramref name="lastStage"/>.</summary>
+    public PipelineResult Run(string lastStage)
+    {
+        int last = StageNames.All.ToList().IndexOf(lastStage);
+        if (last < 0) throw new ArgumentException($"unknown stage {lastStage}");
+        CheckDevice();
+
+        var source = ResolveSource();
+        if (last == 0) return Result([], new Dictionary<string, double>());
+
+        var sizes = Spec.Train.Phases.Select(p => p.ImageSize ?? Spec.Prepare.ImageSize).ToList();
+        var prepared = new Dictionary<int, StageRun>();
+        foreach (int size in sizes.Append(Spec.Prepare.ImageSize).Distinct())
+            prepared[size] = Prepare(source, size);
+        if (last == 1) return Result([], new Dictionary<string, double>());
+
+        if (Spec.Train.Threads > 0) torch.set_num_threads(Spec.Train.Threads);
+        StageRun? previous = null;
+        var history = new List<EpochStats>();
+        for (int phase = 0; phase < sizes.Count; phase++)
+        {
+            previous = Train(phase, sizes[phase], prepared[sizes[phase]], previous);
+            history.AddRange(TrainStage.ReadHistory(previous.Folder));
+        }
+        if (last == 2) return Result(history, new Dictionary<string, double>());
+
+        var evaluated = Evaluate(source, previous!, prepared[sizes[^1]]);
+        return Result(history, EvaluateStage.ReadMetrics(evaluated.Folder));
+    }
+
+    PipelineResult Result(IReadOnlyList<EpochStats> history, IReadOnlyDictionary<string, double> metrics) =>
+        new(experiment.Name, _runs.ToList(), history, metrics, "");
+
+    void CheckDevice()
+    {
+        if (Spec.Train.Device == "cuda" && !torch.cuda.is_available())
+            throw new UserException("train.device is cuda but no CUDA device is available here (this build uses the CPU libtorch package); " +
+                                    "set train.device: auto or cpu, or build with the CUDA package (see README).");
+    }
+
+    ResolvedSource ResolveSource()
+    {
+        if (Spec.Data.Source == "synthetic")
+        {
+            var run = Stage(SynthStage.Request(experiment), "synthetic data", folder =>
+                ConsoleProgress.Run(ctx =>
+                {
+                    var task = ctx.AddTask("synth: generating photos", maxValue: EstimatedSynthImages());
+                    return SynthStage.Compute(Spec.Synth, folder, new Progress<int>(n => task.Increment(n)));
+                }));
+            return new ResolvedSource(new KaggleSource(run.Folder), "synth:" + run.Key);
+        }
+        string root = DataSourceResolver.KaggleRoot(Spec.Data, options.RepoRoot);
+        return new ResolvedSource(new KaggleSource(root), SourceFingerprint.Compute(root));
+    }
+
+    int EstimatedSynthImages() => Spec.Synth.Individuals * Spec.Synth.ImagesPerIndividual + Spec.Synth.TestImages;
+
+    StageRun Prepare(ResolvedSource source, int size)
+    {
+        var spec = Spec.Prepare with { ImageSize = size };
+        return Stage(PrepareStage.Request(experiment, size, source.Fingerprint), $"prepare {size}px", folder =>
+            ConsoleProgress.Run(ctx =>
+            {
+                ProgressTask? task = null;
+                return PrepareStage.Compute(source.Source, spec, folder, total =>
+                {
+                    task = ctx.AddTask($"prepare: decoding at {size}px", maxValue: total);
+                    return new Progress<int>(n => task.Increment(n));
+                });
+            }));
+    }
+
+    StageRun Train(int phase, int size, StageRun prepared, StageRun? previous)
+    {
+        var request = TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key);
+        return Stage(request, $"train phase {phase + 1} ({size}px)", folder =>
+        {
+            using var images = PreparedSet.Open(prepared.Folder);
+            return ConsoleProgress.Run(ctx =>
+                TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, new ConsoleTrainingObserver(ctx, "train")));
+        });
+    }
+
+    StageRun Evaluate(ResolvedSource source, StageRun trained, StageRun prepared)
+    {
+        var request = EvaluateStage.Request(experiment, trained.Key, prepared.Key);
+        return Stage(request, "evaluate", folder =>
+        {
+            using var images = PreparedSet.Open(prepared.Folder);
+            return ConsoleProgress.Run(ctx =>
+            {
+                var task = ctx.AddTask("evaluate: embeddings", maxValue: images.Count);
+                return EvaluateStage.Compute(Spec, images, trained.Folder, source.Source, folder, n => task.Increment(n));
+            });
+        });
+    }
+
+    StageRun Stage(StageRequest request, string label, Func<string, JsonObject> compute)
+    {
+        bool force = options.Forces(request.Stage);
+        var entry = _cache.GetOrCompute(request, compute, force, message => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]"));
+        var run = new StageRun(request.Stage, label, entry.Key, entry.Outcome, entry.Elapsed, entry.Folder);
+        _runs.Add(run);
+        string outcome = entry.Outcome == CacheOutcome.Hit ? "[green]cache hit[/]" : "[yellow]computed[/]";
+        AnsiConsole.MarkupLine($"{Markup.Escape(label)}: {outcome} [grey]{request.Stage}/{entry.Key[..12]} ({entry.Elapsed.TotalSeconds:F1} s)[/]");
+        return run;
+    }
+}

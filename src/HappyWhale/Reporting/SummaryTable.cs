@@ -1,0 +1,37 @@
+using HappyWhale.Pipeline;
+using Spectre.Console;
+
+namespace HappyWhale.Reporting;
+
+/// <summary>The table printed at the end of a run: each stage, hit or run, its time, then the MAP@5 figures.</summary>
+public static class SummaryTable
+{
+    public static void Print(PipelineResult result, TimeSpan total)
+    {
+        var stages = new Table().Title($"[bold]{Markup.Escape(result.ExperimentName)}[/]")
+            .AddColumn("stage").AddColumn("cache").AddColumn(new TableColumn("duration").RightAligned()).AddColumn("key");
+        foreach (var s in result.Stages)
+            stages.AddRow(Markup.Escape(s.Label), s.Outcome == CacheOutcome.Hit ? "[green]hit[/]" : "[yellow]run[/]",
+                $"{s.Duration.TotalSeconds:F1} s", $"[grey]{s.ShortKey}[/]");
+        AnsiConsole.Write(stages);
+
+        if (result.Metrics.Count > 0)
+        {
+            var metrics = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+            foreach (var name in new[] { "val_map5", "test_map5", "sample_submission_map5" })
+                if (result.Metrics.TryGetValue(name, out double v)) metrics.AddRow(Describe(name), $"[bold]{v:F4}[/]");
+            if (result.Metrics.TryGetValue("test_map5", out double t) && result.Metrics.TryGetValue("sample_submission_map5", out double f) && f > 0)
+                metrics.AddRow("test MAP@5 / sample floor", $"{t / f:F2}x");
+            AnsiConsole.Write(metrics);
+        }
+        AnsiConsole.MarkupLine($"[grey]total {total.TotalSeconds:F1} s; results in {Markup.Escape(result.RunFolder)}[/]");
+    }
+
+    static string Describe(string metric) => metric switch
+    {
+        "val_map5" => "MAP@5 validation fold",
+        "test_map5" => "MAP@5 test set",
+        "sample_submission_map5" => "MAP@5 sample submission (floor)",
+        _ => metric,
+    };
+}
