@@ -9,8 +9,9 @@ try
     var cli = CliArgs.Parse(args);
     return Commands.Run(cli);
 }
-catch (UserException e)
+catch (Exception e) when (e is UserException or InvalidDataException or FileNotFoundException)
 {
+    // Bad input named by file and line: the message is the whole story.
     AnsiConsole.MarkupLine("[red]error:[/] " + Markup.Escape(e.Message));
     return 2;
 }

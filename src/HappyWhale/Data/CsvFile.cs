@@ -6,7 +6,11 @@ namespace HappyWhale.Data;
 /// </summary>
 public static class CsvFile
 {
-    public static IEnumerable<(int Line, string[] Fields)> Read(string path, params string[] expectedHeader)
+    public static IEnumerable<(int Line, string[] Fields)> Read(string path, params string[] expectedHeader) =>
+        Read(path, expectedHeader, []);
+
+    /// <summary>As above, but the columns in <paramref name="mayBeEmpty"/> may hold empty fields.</summary>
+    public static IEnumerable<(int Line, string[] Fields)> Read(string path, string[] expectedHeader, IReadOnlyCollection<string> mayBeEmpty)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
         using var reader = new StreamReader(path);
@@ -29,7 +33,7 @@ public static class CsvFile
             for (int i = 0; i < fields.Length; i++)
             {
                 fields[i] = fields[i].Trim();
-                if (fields[i].Length == 0)
+                if (fields[i].Length == 0 && !mayBeEmpty.Contains(expectedHeader[i]))
                     throw new InvalidDataException($"{path}:{line}: empty {expectedHeader[i]}");
             }
             yield return (line, fields);

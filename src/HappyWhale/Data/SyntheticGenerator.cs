@@ -77,7 +77,8 @@ public static class SyntheticGenerator
         var topIds = train.GroupBy(p => p.Individual.Id)
             .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
             .Take(4).Select(g => g.Key);
-        string prediction = string.Join(' ', new[] { NewIndividual }.Concat(topIds));
+        // As in the competition's file: four fixed ids, then new_individual in fifth place.
+        string prediction = string.Join(' ', topIds.Append(NewIndividual));
         WriteLines(Path.Combine(outputDir, "sample_submission.csv"), "image,predictions",
             test.Select(p => $"{p.Image},{prediction}"));
         WriteLines(Path.Combine(outputDir, "boxes.csv"), "image,x0,y0,x1,y1",

@@ -1,8 +1,10 @@
-using HappyWhale.Experiments;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace HappyWhale.Evaluation;
+
+/// <summary>Each query's nearest gallery rows (row-major, <see cref="K"/> per query, best first).</summary>
+public sealed record Neighbours(float[] Similarities, int[] Indices, int K);
 
 /// <summary>Queries ranked against a gallery: the five answers per query and their MAP@5 when labels are known.</summary>
 public sealed record RetrievalResult(IReadOnlyList<RankedPrediction> Predictions, double? Map5);
@@ -13,13 +15,18 @@ public sealed record RetrievalResult(IReadOnlyList<RankedPrediction> Predictions
 /// </summary>
 public static class RetrievalEvaluator
 {
-    public static RetrievalResult Rank(Tensor queries, Tensor gallery, IReadOnlyList<string> galleryIds, EvaluateSpec spec,
+    public static Neighbours Search(Tensor queries, Tensor gallery, int knnK)
+    {
+        int k = Math.Min(knnK, (int)gallery.shape[0]);
+        var (sims, idx) = CosineKnn.Search(queries, gallery, k);
+        return new Neighbours(sims, idx, k);
+    }
+
+    public static RetrievalResult Rank(Neighbours neighbours, IReadOnlyList<string> galleryIds, double threshold,
         IReadOnlyList<string>? queryLabels, IReadOnlyList<string> fillerIds)
     {
-        int k = Math.Min(spec.KnnK, (int)gallery.shape[0]);
-        var (sims, idx) = CosineKnn.Search(queries, gallery, k);
         var ranker = new IndividualRanker(galleryIds, fillerIds);
-        var predictions = ranker.RankAll(sims, idx, k, (float)spec.NewIndividualThreshold);
+        var predictions = ranker.RankAll(neighbours.Similarities, neighbours.Indices, neighbours.K, (float)threshold);
         double? map5 = queryLabels is null ? null : MapAt5.Score(predictions.Select(p => p.Ids).ToList(), queryLabels);
         return new RetrievalResult(predictions, map5);
     }

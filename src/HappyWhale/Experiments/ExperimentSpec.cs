@@ -99,6 +99,7 @@ public sealed record EvaluateSpec
     public int BatchSize { get; init; }
     public int KnnK { get; init; }
     public double NewIndividualThreshold { get; init; }
+    public bool TuneThreshold { get; init; }
 }
 
 public sealed record TrackingSpec

@@ -31,7 +31,7 @@ public static class PreparedIndex
     public static List<PreparedRow> Read(string path)
     {
         var rows = new List<PreparedRow>();
-        foreach (var (line, f) in CsvFile.Read(path, Header))
+        foreach (var (line, f) in CsvFile.Read(path, Header, ["species", "individual_id"]))
         {
             if (!int.TryParse(f[0], out int row) || !int.TryParse(f[1], out int shard) || !int.TryParse(f[2], out int offset))
                 throw new InvalidDataException($"{path}:{line}: row, shard and offset must be integers");

@@ -5,6 +5,7 @@ using HappyWhale.Evaluation;
 using HappyWhale.Experiments;
 using HappyWhale.Imaging;
 using HappyWhale.Modeling;
+using HappyWhale.Reporting;
 
 namespace HappyWhale.Pipeline;
 
@@ -17,7 +18,8 @@ namespace HappyWhale.Pipeline;
 public static class EvaluateStage
 {
     public const int Version = 1;
-    public const string MetricsFile = "metrics.json", SubmissionFile = "submission.csv", TestTruthFile = "test_truth.csv";
+    public const string MetricsFile = "metrics.json", SubmissionFile = "submission.csv", TestTruthFile = "test_truth.csv",
+        ThresholdPlotFile = "threshold.png";
 
     public static StageRequest Request(ResolvedExperiment experiment, string trainKey, string prepareKey) =>
         new(StageNames.Evaluate, Version,
@@ -40,6 +42,7 @@ public static class EvaluateStage
         var positionOf = trainRows.Concat(testRows).Select((row, i) => (row, i)).ToDictionary(p => p.row, p => p.i);
         var filler = SampleSubmission.FixedPredictions(trainRows.Select(r => idOfRow[r])).Where(id => id != NewIndividual.Id).ToList();
         var metrics = new JsonObject();
+        double threshold = spec.Evaluate.NewIndividualThreshold;
 
         // Validation fold: gallery = training split only.
         var galleryIds = split.TrainRows.Select(r => idOfRow[r]).ToList();
@@ -48,8 +51,17 @@ public static class EvaluateStage
         using (var queries = RetrievalEvaluator.Rows(all, split.ValidationRows.Select(r => positionOf[r]).ToList()))
         {
             var labels = RetrievalEvaluator.AsCompetitionLabels(split.ValidationRows.Select(r => idOfRow[r]), galleryKnown);
-            var val = RetrievalEvaluator.Rank(queries, gallery, galleryIds, spec.Evaluate, labels, filler);
-            metrics["val_map5"] = val.Map5;
+            var neighbours = RetrievalEvaluator.Search(queries, gallery, spec.Evaluate.KnnK);
+            var configured = RetrievalEvaluator.Rank(neighbours, galleryIds, spec.Evaluate.NewIndividualThreshold, labels, filler);
+            metrics["val_map5_configured_threshold"] = configured.Map5;
+            if (spec.Evaluate.TuneThreshold && labels.Count > 0)
+            {
+                var curve = ThresholdTuning.Tune(neighbours.Similarities, neighbours.Indices, neighbours.K, galleryIds, labels,
+                    ThresholdTuning.Grid(-0.2, 1.0, 121));
+                threshold = curve.BestThreshold;
+                ThresholdPlot.Write(Path.Combine(folder, ThresholdPlotFile), curve, spec.Evaluate.NewIndividualThreshold);
+            }
+            metrics["val_map5"] = RetrievalEvaluator.Rank(neighbours, galleryIds, threshold, labels, filler).Map5;
             metrics["val_queries"] = labels.Count;
             metrics["val_new_individual_share"] = labels.Count(l => l == NewIndividual.Id) / (double)Math.Max(1, labels.Count);
         }
@@ -60,7 +72,7 @@ public static class EvaluateStage
         using (var gallery = RetrievalEvaluator.Rows(all, trainRows.Select(r => positionOf[r]).ToList()))
         using (var queries = RetrievalEvaluator.Rows(all, testRows.Select(r => positionOf[r]).ToList()))
         {
-            var test = RetrievalEvaluator.Rank(queries, gallery, allIds, spec.Evaluate, null, filler);
+            var test = RetrievalEvaluator.Rank(RetrievalEvaluator.Search(queries, gallery, spec.Evaluate.KnnK), allIds, threshold, null, filler);
             var testImages = testRows.Select(r => images.Rows[r].Image).ToList();
             var submission = testImages.Select((image, i) => new SubmissionRow(image, test.Predictions[i].Ids.Take(MapAt5.Cutoff).ToList())).ToList();
             string submissionPath = Path.Combine(folder, SubmissionFile);
@@ -78,7 +90,7 @@ public static class EvaluateStage
                 if (File.Exists(sample)) metrics["sample_submission_map5"] = SampleSubmission.Score(sample, truthPath);
             }
         }
-        metrics["new_individual_threshold"] = spec.Evaluate.NewIndividualThreshold;
+        metrics["new_individual_threshold"] = threshold;
         File.WriteAllText(Path.Combine(folder, MetricsFile), metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return metrics;
     }

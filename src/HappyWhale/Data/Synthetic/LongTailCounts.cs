@@ -1,7 +1,9 @@
 namespace HappyWhale.Data.Synthetic;
 
 /// <summary>
-/// Images per individual with a long tail: a Zipf law P(count >= k) = k^-alpha truncated at 10 x mean,
+/// Images per individual with a long tail: a Zipf law P(count >= k) = k^-alpha truncated at
+/// min(10 x mean, 3% of all images) (at least 4): in the competition the most photographed
+/// individual holds under 1% of the images, so a small set must not let a few individuals dominate,
 /// whose alpha gives the requested mean, then nudged one image at a time on random individuals so the
 /// total is exactly round(n * mean). With a mean of 4 about three quarters of the individuals have one
 /// or two images and the largest have tens.
@@ -16,7 +18,7 @@ public static class LongTailCounts
         Array.Fill(counts, 1);
         if (mean <= 1.0) return counts;
 
-        int cap = (int)Math.Max(5, 10 * mean);
+        int cap = (int)Math.Max(4, Math.Min(10 * mean, 0.03 * individuals * mean));
         double alpha = SolveAlpha(mean, cap);
         for (int i = 0; i < individuals; i++)
         {
