@@ -1,0 +1,54 @@
+using HappyWhale.Evaluation;
+using HappyWhale.Experiments;
+using HappyWhale.Pipeline;
+
+namespace HappyWhale.Tests.EndToEnd;
+
+/// <summary>The whole path on a tiny synthetic set: synth, prepare, train, evaluate, through the cache.</summary>
+public class ExperimentRunTests
+{
+    [Fact]
+    public void Tiny_run_end_to_end_then_all_hits_then_rotation_retrains_only()
+    {
+        using var repo = new TestRepository();
+        repo.Write("tiny.yaml", TinyExperiment.Yaml);
+        var options = new PipelineOptions(repo.Root);
+
+        var first = new ExperimentPipeline(ExperimentLoader.Load(repo.Experiments, "tiny"), options).Run(StageNames.Evaluate);
+        Assert.Equal(["synth", "prepare", "train", "evaluate"], first.Stages.Select(s => s.Stage));
+        Assert.All(first.Stages, s => Assert.Equal(CacheOutcome.Computed, s.Outcome));
+        foreach (var metric in new[] { "val_map5", "test_map5", "sample_submission_map5" })
+            Assert.InRange(first.Metrics[metric], 0.0, 1.0);
+        string submission = Path.Combine(first.Last("evaluate")!.Folder, EvaluateStage.SubmissionFile);
+        var rows = SubmissionReader.ReadSubmission(submission);
+        Assert.Equal(12, rows.Count);
+        Assert.All(rows, r => Assert.Equal(5, r.Predictions.Distinct().Count()));
+
+        var again = new ExperimentPipeline(ExperimentLoader.Load(repo.Experiments, "tiny"), options).Run(StageNames.Evaluate);
+        Assert.All(again.Stages, s => Assert.Equal(CacheOutcome.Hit, s.Outcome));
+        Assert.Equal(first.Metrics["test_map5"], again.Metrics["test_map5"]);
+
+        var rotated = new ExperimentPipeline(ExperimentLoader.Load(repo.Experiments, "tiny", ["train.augment.rotate_deg=10"]), options)
+            .Run(StageNames.Evaluate);
+        var outcome = rotated.Stages.ToDictionary(s => s.Stage, s => s.Outcome);
+        Assert.Equal(CacheOutcome.Hit, outcome["synth"]);
+        Assert.Equal(CacheOutcome.Hit, outcome["prepare"]);
+        Assert.Equal(CacheOutcome.Computed, outcome["train"]);
+        Assert.Equal(CacheOutcome.Computed, outcome["evaluate"]);
+    }
+
+    [Fact]
+    public void Grayscale_changes_the_prepare_key_and_rotation_does_not()
+    {
+        using var repo = new TestRepository();
+        repo.Write("tiny.yaml", TinyExperiment.Yaml);
+        string Key(params string[] sets)
+        {
+            var e = ExperimentLoader.Load(repo.Experiments, "tiny", sets);
+            return PrepareStage.Request(e, e.Spec.Prepare.ImageSize, "source").Key;
+        }
+        Assert.Equal(Key(), Key("train.augment.rotate_deg=10"));
+        Assert.NotEqual(Key(), Key("prepare.grayscale=true"));
+        Assert.NotEqual(Key(), Key("prepare.image_size=48"));
+    }
+}
