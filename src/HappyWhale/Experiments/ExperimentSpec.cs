@@ -79,6 +79,7 @@ public sealed record TrainSpec
     public int Seed { get; init; }
     public int Threads { get; init; }
     public string Device { get; init; } = "";
+    public bool ValidateEachEpoch { get; init; }
 }
 
 public sealed record PhaseSpec

@@ -101,8 +101,9 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         return Stage(request, $"train phase {phase + 1} ({size}px)", folder =>
         {
             using var images = PreparedSet.Open(prepared.Folder);
+            var checkpoint = new PhaseCheckpoint(_cache.WorkFolder(request.Stage, request.Key));
             return ConsoleProgress.Run(ctx =>
-                TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, new ConsoleTrainingObserver(ctx, "train")));
+                TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, new ConsoleTrainingObserver(ctx, "train"), checkpoint));
         });
     }
 

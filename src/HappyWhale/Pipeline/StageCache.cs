@@ -19,6 +19,12 @@ public sealed class StageCache(string root, bool verifyHashes = false)
 
     public string EntryFolder(string stage, string key) => Path.Combine(Root, stage, key);
 
+    /// <summary>
+    /// Scratch space that survives a killed run (unlike the temporary output folder), for a stage
+    /// that checkpoints its progress; deleted once the entry is complete.
+    /// </summary>
+    public string WorkFolder(string stage, string key) => Path.Combine(Root, stage, ".work-" + key);
+
     /// <summary>The entry when it exists and verifies, otherwise null.</summary>
     public CacheEntry? TryGet(StageRequest request)
     {
@@ -65,6 +71,7 @@ public sealed class StageCache(string root, bool verifyHashes = false)
             {
                 Directory.Move(temp, final);
             }
+            TryDelete(WorkFolder(request.Stage, request.Key));
             return new CacheEntry(request.Stage, request.Key, final, manifest, CacheOutcome.Computed, manifest.Finished - started);
         }
         catch

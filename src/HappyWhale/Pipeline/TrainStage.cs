@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HappyWhale.Data;
+using HappyWhale.Evaluation;
 using HappyWhale.Experiments;
 using HappyWhale.Imaging;
 using HappyWhale.Modeling;
@@ -53,7 +54,8 @@ public static class TrainStage
         return split;
     }
 
-    public static JsonObject Compute(ExperimentSpec spec, int phaseIndex, PreparedSet images, string? previousFolder, string folder, ITrainingObserver observer)
+    public static JsonObject Compute(ExperimentSpec spec, int phaseIndex, PreparedSet images, string? previousFolder, string folder,
+        ITrainingObserver observer, PhaseCheckpoint? checkpoint = null)
     {
         var split = RowSplit.Build(images.Rows, spec.Data);
         torch.manual_seed(spec.Train.Seed);
@@ -61,8 +63,9 @@ public static class TrainStage
         if (previousFolder is not null) model.load(Path.Combine(previousFolder, ModelFile));
 
         var phase = spec.Train.Phases[phaseIndex];
+        Func<double?>? validate = spec.Train.ValidateEachEpoch && split.ValidationRows.Count > 0 ? () => ValidationMap5(model, images, split, spec) : null;
         var history = new Trainer(spec.Train, observer)
-            .RunPhase(model, images, new LabelledRows(split.TrainRows, split.TrainLabels, split.Classes.Count), phase, phaseIndex);
+            .RunPhase(model, images, new LabelledRows(split.TrainRows, split.TrainLabels, split.Classes.Count), phase, phaseIndex, checkpoint, validate);
 
         model.save(Path.Combine(folder, ModelFile));
         File.WriteAllText(Path.Combine(folder, ClassesFile), JsonSerializer.Serialize(split.Classes));
@@ -76,6 +79,17 @@ public static class TrainStage
             ["final_loss"] = last.Loss,
             ["images_per_second"] = history.Average(h => h.ImagesPerSecond),
         };
+    }
+
+    /// <summary>Validation MAP@5 of the model as it is now (for the per-epoch curve).</summary>
+    static double ValidationMap5(ReidModel model, PreparedSet images, RowSplit split, ExperimentSpec spec)
+    {
+        var ids = images.Rows.ToDictionary(r => r.Row, r => r.IndividualId);
+        using var gallery = EmbeddingExtractor.Extract(model, images, split.TrainRows, spec.Evaluate.BatchSize);
+        using var queries = EmbeddingExtractor.Extract(model, images, split.ValidationRows, spec.Evaluate.BatchSize);
+        var galleryIds = split.TrainRows.Select(r => ids[r]).ToList();
+        var filler = SampleSubmission.FixedPredictions(galleryIds).Where(id => id != NewIndividual.Id).ToList();
+        return ValidationScorer.Score(gallery, galleryIds, queries, split.ValidationRows.Select(r => ids[r]).ToList(), spec.Evaluate, filler).Map5;
     }
 
     public static IReadOnlyList<EpochStats> ReadHistory(string folder) =>

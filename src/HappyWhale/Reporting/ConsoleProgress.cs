@@ -33,16 +33,20 @@ public sealed class ConsoleTrainingObserver(ProgressContext context, string labe
 
     public void StepFinished(int images, double loss) => _task?.Increment(images);
 
+    public void Resumed(int phase, int epochsDone, int epochs) =>
+        AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(label)} phase {phase + 1}: resuming after epoch {epochsDone}/{epochs} from the last checkpoint[/]");
+
     public void EpochFinished(EpochStats s)
     {
         if (_task is not null)
         {
             _task.Value = _task.MaxValue;
-            _task.Description += $" loss {s.Loss:F3}";
+            _task.Description += $" loss {s.Loss:F3}" + (s.ValidationMap5 is { } v ? $" val MAP@5 {v:F3}" : "");
             _task.StopTask();
         }
         if (!AnsiConsole.Profile.Capabilities.Interactive)
             AnsiConsole.WriteLine($"{label} phase {s.Phase + 1} epoch {s.Epoch + 1}/{s.Epochs}: loss {s.Loss:F4}, train acc {s.Accuracy:F3}, " +
-                                  $"lr {s.LearningRate:g3}, {s.ImagesPerSecond:F1} img/s, {s.Seconds:F1} s");
+                                  $"lr {s.LearningRate:g3}, {s.ImagesPerSecond:F1} img/s, {s.Seconds:F1} s" +
+                                  (s.ValidationMap5 is { } v ? $", val MAP@5 {v:F3}" : ""));
     }
 }

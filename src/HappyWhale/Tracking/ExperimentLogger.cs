@@ -40,6 +40,7 @@ public static class ExperimentLogger
                 run.LogMetric("train_accuracy", e.Accuracy, epoch);
                 run.LogMetric("lr", e.LearningRate, epoch);
                 run.LogMetric("images_per_second", e.ImagesPerSecond, epoch);
+                if (e.ValidationMap5 is { } v) run.LogMetric("val_map5_epoch", v, epoch);
                 epoch++;
             }
             foreach (var (name, value) in result.Metrics) run.LogMetric(name, value);

@@ -12,7 +12,7 @@ public sealed record LabelledRows(IReadOnlyList<int> Rows, IReadOnlyList<long> L
 
 /// <summary>What one epoch did.</summary>
 public sealed record EpochStats(int Phase, int Epoch, int Epochs, double Loss, double Accuracy, double LearningRate,
-    double ImagesPerSecond, double Seconds);
+    double ImagesPerSecond, double Seconds, double? ValidationMap5 = null);
 
 /// <summary>Receives progress from the trainer (console bars, MLflow, tests).</summary>
 public interface ITrainingObserver
@@ -20,10 +20,11 @@ public interface ITrainingObserver
     void EpochStarted(int phase, int epoch, int epochs, int images);
     void StepFinished(int images, double loss);
     void EpochFinished(EpochStats stats);
+    void Resumed(int phase, int epochsDone, int epochs) { }
 }
 
 /// <summary>Raised when the loss stops being a finite number: training cannot recover from it.</summary>
-public sealed class NonFiniteLossException(string message) : Exception(message);
+public sealed class NonFiniteLossException(string message) : UserException(message);
 
 /// <summary>
 /// Trains one phase: AdamW, warmup + cosine per step, batch augmentation, ArcFace loss.
@@ -31,7 +32,10 @@ public sealed class NonFiniteLossException(string message) : Exception(message);
 /// </summary>
 public sealed class Trainer(TrainSpec spec, ITrainingObserver observer)
 {
-    public IReadOnlyList<EpochStats> RunPhase(ReidModel model, IImageBatches images, LabelledRows data, PhaseSpec phase, int phaseIndex)
+    /// <param name="checkpoint">where end-of-epoch checkpoints go; an existing one is resumed from.</param>
+    /// <param name="validate">scores the model after an epoch (validation MAP@5), or null to skip.</param>
+    public IReadOnlyList<EpochStats> RunPhase(ReidModel model, IImageBatches images, LabelledRows data, PhaseSpec phase, int phaseIndex,
+        PhaseCheckpoint? checkpoint = null, Func<double?>? validate = null)
     {
         int batchSize = Math.Min(spec.BatchSize, data.Rows.Count);
         // BatchNorm cannot train on a batch of one image: a trailing single image is dropped.
@@ -39,23 +43,34 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer)
         var schedule = WarmupCosineSchedule.ForPhase(phase.Lr, (long)stepsPerEpoch * phase.Epochs, spec.Warmup, spec.MinLr);
         var augment = new TensorAugment(spec.Augment);
         using var optimizer = optim.AdamW(model.parameters(), lr: phase.Lr, weight_decay: spec.WeightDecay);
-        using var generator = new Generator((ulong)(spec.Seed * 1009L + phaseIndex), CPU);
-        var order = new Random(spec.Seed * 7919 + phaseIndex);
 
         var history = new List<EpochStats>();
-        long step = 0;
-        double lastFiniteLoss = double.NaN;
-        for (int epoch = 0; epoch < phase.Epochs; epoch++)
+        int firstEpoch = 0;
+        if (checkpoint?.TryRestore(model, optimizer) is { } restored)
         {
-            model.train();
+            firstEpoch = restored.EpochsDone;
+            history.AddRange(restored.History);
+            observer.Resumed(phaseIndex, firstEpoch, phase.Epochs);
+        }
+        double lastFiniteLoss = double.NaN;
+        for (int epoch = firstEpoch; epoch < phase.Epochs; epoch++)
+        {
+            // Every random draw of an epoch comes from seeds of (seed, phase, epoch): a resumed run
+            // replays exactly the epochs an uninterrupted run would have.
+            long epochSeed = spec.Seed * 1_000_003L + phaseIndex * 10_007L + epoch;
+            torch.manual_seed(epochSeed);
+            using var generator = new Generator((ulong)epochSeed, CPU);
             var permutation = Enumerable.Range(0, data.Rows.Count).ToArray();
-            order.Shuffle(permutation);
+            new Random((int)(epochSeed % int.MaxValue)).Shuffle(permutation);
+
+            model.train();
             observer.EpochStarted(phaseIndex, epoch, phase.Epochs, stepsPerEpoch * batchSize);
             var clock = Stopwatch.StartNew();
             double lossSum = 0, lr = 0;
             long correct = 0, seen = 0;
             for (int s = 0; s < stepsPerEpoch; s++)
             {
+                long step = (long)epoch * stepsPerEpoch + s;
                 using var scope = NewDisposeScope();
                 var batch = permutation.Skip(s * batchSize).Take(batchSize).ToArray();
                 var rows = batch.Select(i => data.Rows[i]).ToArray();
@@ -79,13 +94,13 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer)
                 lossSum += lossValue * rows.Length;
                 correct += logits.argmax(1).eq(labels).sum().item<long>();
                 seen += rows.Length;
-                step++;
                 observer.StepFinished(rows.Length, lossValue);
             }
             double seconds = clock.Elapsed.TotalSeconds;
             var stats = new EpochStats(phaseIndex, epoch, phase.Epochs, lossSum / Math.Max(1, seen), (double)correct / Math.Max(1, seen),
-                lr, seen / Math.Max(seconds, 1e-9), seconds);
+                lr, seen / Math.Max(seconds, 1e-9), seconds, validate?.Invoke());
             history.Add(stats);
+            checkpoint?.Save(model, optimizer, new PhaseCheckpoint.State(epoch + 1, history.ToList()));
             observer.EpochFinished(stats);
         }
         return history;

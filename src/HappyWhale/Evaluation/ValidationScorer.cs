@@ -1,0 +1,30 @@
+using HappyWhale.Experiments;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HappyWhale.Evaluation;
+
+/// <summary>Validation MAP@5 at the configured threshold and, when tuning is on, at the best threshold of the grid.</summary>
+public sealed record ValidationScore(double Map5, double Map5AtConfiguredThreshold, double Threshold, ThresholdCurve? Curve);
+
+/// <summary>
+/// Scores validation queries against the training split's gallery, the way the competition
+/// does: a query whose individual is not in the gallery must be answered new_individual.
+/// </summary>
+public static class ValidationScorer
+{
+    public static readonly IReadOnlyList<double> ThresholdGrid = ThresholdTuning.Grid(-0.2, 1.0, 121);
+
+    public static ValidationScore Score(Tensor gallery, IReadOnlyList<string> galleryIds, Tensor queries, IReadOnlyList<string> queryTrueIds,
+        EvaluateSpec spec, IReadOnlyList<string> fillerIds)
+    {
+        var labels = RetrievalEvaluator.AsCompetitionLabels(queryTrueIds, galleryIds.ToHashSet(StringComparer.Ordinal));
+        if (labels.Count == 0) return new ValidationScore(0, 0, spec.NewIndividualThreshold, null);
+        var neighbours = RetrievalEvaluator.Search(queries, gallery, spec.KnnK);
+        double configured = RetrievalEvaluator.Rank(neighbours, galleryIds, spec.NewIndividualThreshold, labels, fillerIds).Map5!.Value;
+        if (!spec.TuneThreshold) return new ValidationScore(configured, configured, spec.NewIndividualThreshold, null);
+        var curve = ThresholdTuning.Tune(neighbours.Similarities, neighbours.Indices, neighbours.K, galleryIds, labels, ThresholdGrid);
+        double tuned = RetrievalEvaluator.Rank(neighbours, galleryIds, curve.BestThreshold, labels, fillerIds).Map5!.Value;
+        return new ValidationScore(tuned, configured, curve.BestThreshold, curve);
+    }
+}
