@@ -28,7 +28,10 @@ public sealed record MlflowRestOptions
     /// <summary>Warnings (already scrubbed). Default: standard error.</summary>
     public Action<string> Log { get; init; } = message => Console.Error.WriteLine(message);
 
-    public CredentialScrubber Scrubber => new(Token, Password, Username is { Length: >= 3 } && Password is not null ? Username + ":" + Password : null);
+    /// <summary>Masks the token, the password, "user:password" and its Basic-auth base64 form.</summary>
+    public CredentialScrubber Scrubber => new(Token, Password,
+        Password is not null ? Username + ":" + Password : null,
+        Password is not null ? Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Username + ":" + Password)) : null);
 
     public static MlflowRestOptions FromEnvironment(string trackingUri, string? spoolRoot) =>
         FromVariables(trackingUri, spoolRoot, Environment.GetEnvironmentVariable);
