@@ -24,22 +24,22 @@ public sealed record LogBatch(IReadOnlyList<MetricRecord> Metrics, IReadOnlyList
         ReadPairs(o["params"] as JsonArray), ReadPairs(o["tags"] as JsonArray));
 
     /// <summary>Protobuf's JSON mapping writes NaN and infinities as the strings "NaN", "Infinity", "-Infinity".</summary>
-    internal static JsonNode MetricValue(double v) =>
+    public static JsonNode MetricValue(double v) =>
         double.IsNaN(v) ? JsonValue.Create("NaN") : double.IsPositiveInfinity(v) ? JsonValue.Create("Infinity")
         : double.IsNegativeInfinity(v) ? JsonValue.Create("-Infinity") : JsonValue.Create(v);
 
-    internal static double ParseValue(JsonNode node) => node.GetValueKind() == System.Text.Json.JsonValueKind.String
+    public static double ParseValue(JsonNode node) => node.GetValueKind() == System.Text.Json.JsonValueKind.String
         ? (string)node! switch { "NaN" => double.NaN, "Infinity" => double.PositiveInfinity, "-Infinity" => double.NegativeInfinity, var s => double.Parse(s!, System.Globalization.CultureInfo.InvariantCulture) }
         : (double)node;
 
-    internal static JsonArray Pairs(IEnumerable<KeyValuePair<string, string>> pairs)
+    public static JsonArray Pairs(IEnumerable<KeyValuePair<string, string>> pairs)
     {
         var array = new JsonArray();
         foreach (var (k, v) in pairs) array.Add(new JsonObject { ["key"] = k, ["value"] = v });
         return array;
     }
 
-    internal static List<KeyValuePair<string, string>> ReadPairs(JsonArray? array) =>
+    public static List<KeyValuePair<string, string>> ReadPairs(JsonArray? array) =>
         (array ?? []).Select(p => new KeyValuePair<string, string>((string)p!["key"]!, (string?)p["value"] ?? "")).ToList();
 }
 

@@ -165,9 +165,15 @@ public sealed class MlflowRestClient : IDisposable
         }
     }
 
-    /// <summary>runs/create; returns the server run id and artifact URI.</summary>
-    public (string RunId, string ArtifactUri) CreateRun(string experimentId, string runName, long startTime, IEnumerable<KeyValuePair<string, string>> tags, string? userId)
+    /// <summary>
+    /// runs/create; returns the server run id and artifact URI. runs/create is not idempotent, so when the tags carry
+    /// a client run id (<see cref="MlflowRestTracker.ClientRunIdTag"/>) a re-send (and the first send, when
+    /// <paramref name="mayAlreadyExist"/>) first searches the experiment for a run with that tag.
+    /// </summary>
+    public (string RunId, string ArtifactUri) CreateRun(string experimentId, string runName, long startTime,
+        IReadOnlyList<KeyValuePair<string, string>> tags, string? userId, bool mayAlreadyExist = false)
     {
+        var clientId = tags.FirstOrDefault(t => t.Key == MlflowRestTracker.ClientRunIdTag).Value;
         var body = new JsonObject
         {
             ["experiment_id"] = experimentId,
@@ -176,8 +182,23 @@ public sealed class MlflowRestClient : IDisposable
             ["tags"] = Tracking.LogBatch.Pairs(tags),
         };
         if (userId is not null) body["user_id"] = userId;
-        var info = Post("runs/create", body)["run"]?["info"] ?? throw new MlflowRestException("MLflow runs/create returned no run.", null, null, false);
-        return ((string)info["run_id"]!, (string?)info["artifact_uri"] ?? "");
+        var delay = Options.InitialBackoff;
+        for (int attempt = 0; ; attempt++)
+        {
+            if (clientId is not null && (attempt > 0 || mayAlreadyExist) && FindRunByTag(experimentId, MlflowRestTracker.ClientRunIdTag, clientId) is { } found)
+                return found;
+            try
+            {
+                var info = Post("runs/create", body, retry: clientId is null)["run"]?["info"]
+                    ?? throw new MlflowRestException("MLflow runs/create returned no run.", null, null, false);
+                return ((string)info["run_id"]!, (string?)info["artifact_uri"] ?? "");
+            }
+            catch (MlflowRestException e) when (e.IsTransient && clientId is not null && attempt < Options.MaxRetries)
+            {
+                if (delay > TimeSpan.Zero) Thread.Sleep(delay);
+                delay = delay * 2 < Options.MaxBackoff ? delay * 2 : Options.MaxBackoff;
+            }
+        }
     }
 
     public void LogBatch(string runId, LogBatch batch, bool retry = true)
@@ -249,16 +270,21 @@ public sealed class MlflowRestClient : IDisposable
 
     private static double LogBatch_ParseValue(JsonNode node) => Tracking.LogBatch.ParseValue(node);
 
-    /// <summary>runs/search for a run carrying tag key=value in an experiment (used to make a replayed runs/create idempotent).</summary>
-    public string? FindRunByTag(string experimentId, string key, string value)
+    /// <summary>runs/search for a run carrying tag key=value in an experiment; null when none, or when the server cannot search that way.</summary>
+    public (string RunId, string ArtifactUri)? FindRunByTag(string experimentId, string key, string value)
     {
-        var result = Post("runs/search", new JsonObject
+        try
         {
-            ["experiment_ids"] = new JsonArray(experimentId),
-            ["filter"] = $"tags.`{key}` = '{value.Replace("'", "\\'")}'",
-            ["max_results"] = 1,
-        });
-        return (string?)(result["runs"] as JsonArray)?.FirstOrDefault()?["info"]?["run_id"];
+            var result = Post("runs/search", new JsonObject
+            {
+                ["experiment_ids"] = new JsonArray(experimentId),
+                ["filter"] = $"tags.`{key}` = '{value.Replace("'", "\\'")}'",
+                ["max_results"] = 1,
+            });
+            var info = (result["runs"] as JsonArray)?.FirstOrDefault()?["info"];
+            return info is null ? null : ((string)info["run_id"]!, (string?)info["artifact_uri"] ?? "");
+        }
+        catch (MlflowRestException e) when (!e.IsTransient) { return null; }
     }
 
     public void PutArtifact(string artifactRoot, string artifactPath, string localFile)

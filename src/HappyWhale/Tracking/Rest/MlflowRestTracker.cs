@@ -70,7 +70,7 @@ public sealed class MlflowRestTracker : ITracker, IDisposable
             try
             {
                 var experimentId = ExperimentId(experimentName);
-                var (runId, artifactUri) = Client.CreateRun(experimentId, runName, start, allTags, allTags[MlflowTags.User]);
+                var (runId, artifactUri) = Client.CreateRun(experimentId, runName, start, allTags.ToList(), allTags[MlflowTags.User]);
                 run = new MlflowRestRun(this, localId, runId, experimentId, artifactUri);
             }
             catch (MlflowRestException e) when (e.IsTransient && Spool is not null)

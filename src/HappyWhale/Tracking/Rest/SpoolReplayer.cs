@@ -90,26 +90,11 @@ public sealed class SpoolReplayer
             for (int t = 0; t < tags.Count; t++)
                 if (tags[t].Key == MlflowTags.ParentRunId && map.TryGetValue(tags[t].Value, out var parent))
                     tags[t] = new(tags[t].Key, parent.RunId);
-            string? existing = null;
-            if (mayBeApplied)
-            {
-                try { existing = _client.FindRunByTag(experimentId, MlflowRestTracker.ClientRunIdTag, local); }
-                catch (MlflowRestException e) when (!e.IsTransient) { } // a server without search support: create
-            }
-            string runId, artifactUri;
-            if (existing is not null)
-            {
-                runId = existing;
-                artifactUri = (string?)_client.GetRun(existing)["info"]?["artifact_uri"] ?? "";
-            }
-            else
-            {
-                var user = tags.FirstOrDefault(t => t.Key == MlflowTags.User).Value;
-                (runId, artifactUri) = _client.CreateRun(experimentId, (string)record["run_name"]!, (long)record["start_time"]!, tags, user);
-            }
+            var user = tags.FirstOrDefault(t => t.Key == MlflowTags.User).Value;
+            var (runId, artifactUri) = _client.CreateRun(experimentId, (string)record["run_name"]!, (long)record["start_time"]!, tags, user, mayBeApplied);
             map[local] = new TrackingSpool.ServerRun(runId, experimentId, artifactUri);
             _spool.WriteRunMap(map);
-            return existing is null;
+            return true;
         }
 
         var server = (string?)record["server_run"] is { } direct ? new TrackingSpool.ServerRun(direct, "", (string?)record["artifact_root"] ?? "")
