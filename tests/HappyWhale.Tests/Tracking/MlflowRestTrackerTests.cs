@@ -225,6 +225,8 @@ public sealed class MlflowRestTrackerTests : IDisposable
             server.Up();
             if (appliedBeforeFailing) server.ApplyThenFailFrom = cut; else server.FailFrom = cut;
             var first = kit.Replay(server.Uri);
+            // An uninterrupted replay takes 8 requests (get-by-name, experiments/create, runs/create, 4 log-batch, update).
+            if (cut <= 8) Assert.True(first.StoppedBecause is not null && first.Remaining > 0, $"cut {cut}: {first}");
             server.ApplyThenFailFrom = server.FailFrom = null;
             var second = kit.Replay(server.Uri);
             Assert.True(second.Remaining == 0, $"cut {cut}: {second}");
