@@ -54,6 +54,8 @@ Task("Train").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale("trai
 Task("Evaluate").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale("evaluate"); });
 // Prepare -> Train -> Evaluate -> Report in one process, so one summary table covers them all.
 Task("Experiment").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale("run"); });
+// Send MLflow records spooled while the server was unreachable; mark runs of dead processes KILLED.
+Task("SyncTracking").IsDependentOn("Build").Does(() => Happywhale("sync-tracking"));
 
 Task("Clean").Does(() =>
 {

@@ -22,6 +22,7 @@ static class Commands
           show      --exp NAME [--set ...]                                   print the resolved experiment
           diff      A B                                                      keys that differ between two experiments
           score     --submission FILE --labels FILE                          MAP@5 of a submission CSV
+          sync-tracking [--exp NAME]                                         replay spooled MLflow records, mark dead runs KILLED
 
         NAME is a file under experiments/ (.yaml optional). --repo DIR names the repository (default: found from here).
         """;
@@ -40,6 +41,7 @@ static class Commands
             "show" => Show(cli),
             "diff" => Diff(cli),
             "score" => Score(cli),
+            "sync-tracking" => SyncTracking(cli.Get("exp") is null ? Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") : ExperimentLogger.TrackingUri(Load(cli, RepoRoot(cli))), RepoRoot(cli)),
             _ => throw new UserException($"unknown verb '{verb}'.\n{Usage}"),
         };
     }
@@ -65,6 +67,7 @@ static class Commands
         var experiment = Load(cli, repoRoot, defaultExperiment);
         var options = new PipelineOptions(repoRoot, PipelineOptions.ParseForce(cli.Get("force")), cli.Has("verify"));
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(experiment.Name)}[/] [grey]({Markup.Escape(Path.GetRelativePath(repoRoot, experiment.SourcePath))})[/]");
+        if (report) SyncTracking(ExperimentLogger.TrackingUri(experiment), repoRoot);
 
         var result = new ExperimentPipeline(experiment, options).Run(lastStage);
         if (report)
@@ -75,6 +78,22 @@ static class Commands
             AnsiConsole.MarkupLine($"[grey]MLflow run {run.RunId} in experiment '{Markup.Escape(ExperimentLogger.ExperimentName(experiment))}'[/]");
         }
         SummaryTable.Print(result, clock.Elapsed);
+        return 0;
+    }
+
+    /// <summary>Marks runs of dead processes KILLED and replays the MLflow spool; prints what it did. Never fails the caller.</summary>
+    static int SyncTracking(string? trackingUri, string repoRoot)
+    {
+        SyncResult r;
+        try { r = TrackingSync.Run(trackingUri, repoRoot); }
+        catch (Exception e) when (e is IOException or TimeoutException or MlflowRestException or ArgumentException or UnauthorizedAccessException)
+        {
+            AnsiConsole.MarkupLine($"[yellow]tracking sync skipped: {Markup.Escape(e.Message)}[/]");
+            return 0;
+        }
+        var where = r.Server is null ? "file store" : Markup.Escape(r.Server);
+        AnsiConsole.MarkupLine($"[grey]tracking ({where}): {r.Replay.Replayed} spooled record(s) replayed, {r.Replay.Skipped} already there, {r.Replay.Rejected} rejected, {r.Replay.Remaining} still spooled; {r.KilledRuns} abandoned run(s) marked KILLED[/]");
+        if (r.Replay.StoppedBecause is { } why) AnsiConsole.MarkupLine($"[yellow]replay stopped: {Markup.Escape(why)}[/]");
         return 0;
     }
 
