@@ -67,7 +67,7 @@ static class Commands
         var experiment = Load(cli, repoRoot, defaultExperiment);
         var options = new PipelineOptions(repoRoot, PipelineOptions.ParseForce(cli.Get("force")), cli.Has("verify"));
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(experiment.Name)}[/] [grey]({Markup.Escape(Path.GetRelativePath(repoRoot, experiment.SourcePath))})[/]");
-        if (report) SyncTracking(ExperimentLogger.TrackingUri(experiment), repoRoot);
+        if (report) SyncTracking(ExperimentLogger.TrackingUri(experiment), repoRoot, quietWhenIdle: true);
 
         var result = new ExperimentPipeline(experiment, options).Run(lastStage);
         if (report)
@@ -82,7 +82,7 @@ static class Commands
     }
 
     /// <summary>Marks runs of dead processes KILLED and replays the MLflow spool; prints what it did. Never fails the caller.</summary>
-    static int SyncTracking(string? trackingUri, string repoRoot)
+    static int SyncTracking(string? trackingUri, string repoRoot, bool quietWhenIdle = false)
     {
         SyncResult r;
         try { r = TrackingSync.Run(trackingUri, repoRoot); }
@@ -91,6 +91,8 @@ static class Commands
             AnsiConsole.MarkupLine($"[yellow]tracking sync skipped: {Markup.Escape(e.Message)}[/]");
             return 0;
         }
+        bool idle = r.Replay.Replayed + r.Replay.Skipped + r.Replay.Rejected + r.Replay.Remaining + r.KilledRuns == 0;
+        if (idle && quietWhenIdle) return 0;
         var where = r.Server is null ? "file store" : Markup.Escape(r.Server);
         AnsiConsole.MarkupLine($"[grey]tracking ({where}): {r.Replay.Replayed} spooled record(s) replayed, {r.Replay.Skipped} already there, {r.Replay.Rejected} rejected, {r.Replay.Remaining} still spooled; {r.KilledRuns} abandoned run(s) marked KILLED[/]");
         if (r.Replay.StoppedBecause is { } why) AnsiConsole.MarkupLine($"[yellow]replay stopped: {Markup.Escape(why)}[/]");
