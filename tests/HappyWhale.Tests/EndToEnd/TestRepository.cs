@@ -37,15 +37,30 @@ public sealed class TestRepository : IDisposable
             .Select(p => Path.GetRelativePath(Cache, p) + (File.Exists(p) ? ":" + new FileInfo(p).Length : "/"))
             .OrderBy(p => p, StringComparer.Ordinal).ToList();
 
-    /// <summary>Runs the real program (HappyWhale.Cli.dll from the test output) in this repository.</summary>
-    public (int ExitCode, string Output) RunCli(params string[] args)
+    /// <summary>Starts the real program (HappyWhale.Cli.dll from the test output) in this repository, output discarded.</summary>
+    public Process StartCli(params string[] args)
+    {
+        var info = CliStartInfo(args);
+        info.RedirectStandardOutput = info.RedirectStandardError = false;
+        info.StandardOutputEncoding = null;
+        var process = Process.Start(info)!;
+        return process;
+    }
+
+    ProcessStartInfo CliStartInfo(string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = Root, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "HappyWhale.Cli.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["NO_COLOR"] = "1";
         info.Environment["COLUMNS"] = "200";
-        using var process = Process.Start(info)!;
+        return info;
+    }
+
+    /// <summary>Runs the real program (HappyWhale.Cli.dll from the test output) in this repository.</summary>
+    public (int ExitCode, string Output) RunCli(params string[] args)
+    {
+        using var process = Process.Start(CliStartInfo(args))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(10))) { process.Kill(true); throw new TimeoutException("happywhale did not finish in 10 minutes"); }
