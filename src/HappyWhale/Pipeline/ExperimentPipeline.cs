@@ -97,12 +97,12 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
 
     StageRun Train(int phase, int size, StageRun prepared, StageRun? previous)
     {
-        var request = TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key);
+        var request = TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot);
         return Stage(request, $"train phase {phase + 1} ({size}px)", folder =>
         {
             using var images = PreparedSet.Open(prepared.Folder);
             return ConsoleProgress.Run(ctx =>
-                TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, new ConsoleTrainingObserver(ctx, "train")));
+                TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, new ConsoleTrainingObserver(ctx, "train"), options.RepoRoot));
         });
     }
 
