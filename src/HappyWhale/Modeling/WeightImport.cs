@@ -16,7 +16,8 @@ public sealed record ShapeMismatch(string Name, long[] Expected, long[] Found)
 /// <summary>
 /// What importing a weights file did: tensors loaded, tensors the model expected but the file lacks
 /// (<see cref="Missing"/>), tensors of the wrong shape, file tensors with no place in the model
-/// (<see cref="Unexpected"/>), and file tensors dropped on purpose (a torchvision classifier / fc).
+/// (<see cref="Unexpected"/>), and file tensors dropped on purpose (a torchvision classifier / fc; a saved
+/// ReidModel's pool, neck and heads, since only the backbone is imported).
 /// </summary>
 public sealed record WeightImportReport(
     string File,
@@ -32,7 +33,7 @@ public sealed record WeightImportReport(
     /// <summary>One line: counts only.</summary>
     public string Summary =>
         $"{File}: loaded {Loaded.Count} tensors; {ShapeMismatches.Count} wrong shape, {Missing.Count} missing, " +
-        $"{Unexpected.Count} unexpected, {Dropped.Count} dropped (classifier)";
+        $"{Unexpected.Count} unexpected, {Dropped.Count} dropped (classifier, or not part of the backbone)";
 
     /// <summary>The summary followed by every mismatch, one per line.</summary>
     public string Describe()
@@ -130,7 +131,8 @@ public static class WeightImport
             string? mapped = MapName(name, expected);
             if (mapped is null)
             {
-                if (ClassifierPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal))) dropped.Add(name);
+                // A torchvision classifier, or the pool/neck/heads of a saved ReidModel: not backbone weights.
+                if (ClassifierPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)) || target.ContainsKey(name)) dropped.Add(name);
                 else unexpected.Add(name);
                 continue;
             }
