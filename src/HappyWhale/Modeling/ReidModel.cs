@@ -100,8 +100,16 @@ public sealed class ReidModel : nn.Module<Tensor, Tensor>
     /// Loads a checkpoint written by <c>save</c>. A model built without a species head (evaluation needs none)
     /// skips the checkpoint's <c>species_head.*</c> entries.
     /// </summary>
-    public void LoadCheckpoint(string path) =>
-        load(path, strict: true, skip: species_head is null ? ["species_head.weight"] : null);
+    public void LoadCheckpoint(string path)
+    {
+        if (species_head is not null) { load(path); return; }
+        // TorchSharp's strict load also compares entry counts, so load by name and check that every entry arrived.
+        var loaded = new Dictionary<string, bool>();
+        load(path, strict: false, skip: ["species_head.weight"], loadedParameters: loaded);
+        var absent = state_dict().Keys.Where(k => !loaded.GetValueOrDefault(k)).ToList();
+        if (absent.Count > 0)
+            throw new InvalidOperationException($"checkpoint {path} lacks {absent.Count} entries of this model, e.g. {string.Join(", ", absent.Take(5))}");
+    }
 
     /// <summary>
     /// Parameters in named groups for differential learning rates; every parameter is in exactly one group:
