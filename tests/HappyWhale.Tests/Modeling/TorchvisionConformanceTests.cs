@@ -14,7 +14,8 @@ namespace HappyWhale.Tests.Modeling;
 /// </summary>
 public sealed class TorchvisionFactAttribute : FactAttribute
 {
-    public const string Python = "/usr/bin/python3";
+    /// <summary>Debian's python3 with python3-torch; HAPPYWHALE_TORCH_PYTHON overrides it (e.g. to check the skip).</summary>
+    public static readonly string Python = Environment.GetEnvironmentVariable("HAPPYWHALE_TORCH_PYTHON") is { Length: > 0 } p ? p : "/usr/bin/python3";
     static readonly Lazy<string?> Missing = new(Check);
 
     public TorchvisionFactAttribute()
