@@ -15,6 +15,9 @@ public sealed record RowSplit(
     IReadOnlySet<string> HeldOutIndividuals,
     IReadOnlyList<SpeciesMerge> Merges)
 {
+    /// <summary>The (cleaned) species of every training row, parallel to <see cref="TrainRows"/>.</summary>
+    public IReadOnlyList<string> TrainSpecies { get; init; } = [];
+
     public static RowSplit Build(IReadOnlyList<PreparedRow> rows, DataSpec data)
     {
         var labelled = rows.Where(r => r.Subset == "train").ToList();
@@ -41,6 +44,9 @@ public sealed record RowSplit(
             classes,
             split.Validation.Select(s => rowOf[s.Image]).ToList(),
             split.HeldOutIndividuals,
-            merges);
+            merges)
+        {
+            TrainSpecies = split.Train.Select(s => s.Species).ToList(),
+        };
     }
 }

@@ -56,7 +56,19 @@ public sealed record ModelSpec
     public double GemP { get; init; }
     public int EmbeddingDim { get; init; }
     public string Neck { get; init; } = "";
+    public string? Pretrained { get; init; }
+    public bool PretrainedStrict { get; init; }
+    public bool GemLearnable { get; init; }
+    public bool ConcatLastTwo { get; init; }
+    public bool SpeciesHead { get; init; }
+    public double SpeciesLossWeight { get; init; }
     public HeadSpec Head { get; init; } = null!;
+    public GroupsSpec Groups { get; init; } = null!;
+}
+
+public sealed record GroupsSpec
+{
+    public int EarlyUntil { get; init; }
 }
 
 public sealed record HeadSpec
@@ -65,6 +77,11 @@ public sealed record HeadSpec
     public double S { get; init; }
     public double M { get; init; }
     public bool EasyMargin { get; init; }
+    public int K { get; init; }
+    public bool DynamicMargin { get; init; }
+    public double MarginA { get; init; }
+    public double MarginB { get; init; }
+    public double MarginC { get; init; }
 }
 
 public sealed record TrainSpec
@@ -75,6 +92,7 @@ public sealed record TrainSpec
     public double WeightDecay { get; init; }
     public double Warmup { get; init; }
     public double MinLr { get; init; }
+    public double LabelSmoothing { get; init; }
     public AugmentSpec Augment { get; init; } = null!;
     public int Seed { get; init; }
     public int Threads { get; init; }

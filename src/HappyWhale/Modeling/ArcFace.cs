@@ -90,3 +90,26 @@ public sealed class ArcMarginHead : nn.Module
         return logits.MoveToOuterDisposeScope();
     }
 }
+
+/// <summary>
+/// Dynamic ArcFace margins (as in the Happywhale and Google Landmark winning solutions): a class seen
+/// n_i times gets m_i = a * n_i^b + c, so with b &lt; 0 rare classes get larger margins.
+/// </summary>
+public static class DynamicMargins
+{
+    /// <summary>m = a * n^b + c for one class with <paramref name="count"/> training images (count &gt;= 1).</summary>
+    public static double Margin(long count, double a, double b, double c)
+    {
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "a class needs at least one image");
+        return a * Math.Pow(count, b) + c;
+    }
+
+    /// <summary>Per-class margins from the class index of every training row (labels in 0..numClasses-1).</summary>
+    public static float[] FromLabels(IEnumerable<long> labels, int numClasses, double a, double b, double c)
+    {
+        var counts = new long[numClasses];
+        foreach (var l in labels) counts[l]++;
+        // A class with no training row never is a target; give it the margin of a single image.
+        return counts.Select(n => (float)Margin(Math.Max(1, n), a, b, c)).ToArray();
+    }
+}

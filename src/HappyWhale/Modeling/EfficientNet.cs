@@ -12,11 +12,27 @@ public interface IFeatureExtractor
     Tensor ForwardFeatures(Tensor x);
 }
 
+/// <summary>A backbone that can also return the feature map of the stage before its last one (for concat_last_two).</summary>
+public interface IMultiStageExtractor
+{
+    long PenultimateChannels { get; }
+
+    /// <summary>The feature maps of the last two stages (the last one equals ForwardFeatures' output).</summary>
+    (Tensor Previous, Tensor Last) ForwardLastTwo(Tensor x);
+}
+
+/// <summary>A backbone whose parameters belong to numbered stages: 0 is the stem, higher numbers are deeper.</summary>
+public interface IStagedBackbone
+{
+    /// <summary>The stage of a parameter given its name inside the backbone (e.g. "features.3.0.block.0.0.weight" -> 3).</summary>
+    int StageOf(string parameterName);
+}
+
 /// <summary>
 /// EfficientNet B0-B7 with torchvision's module tree, so state-dict names and shapes match
 /// torchvision.models.efficientnet_bN exactly (features.*, avgpool, classifier.1.*).
 /// </summary>
-public sealed class EfficientNet : Module<Tensor, Tensor>, IFeatureExtractor
+public sealed class EfficientNet : Module<Tensor, Tensor>, IFeatureExtractor, IMultiStageExtractor, IStagedBackbone
 {
     /// <summary>Per-variant scaling as in torchvision: width, depth, classifier dropout, BatchNorm eps/momentum.</summary>
     public sealed record Variant(string Name, double WidthMult, double DepthMult, double Dropout, double BnEps, double BnMomentum);
@@ -52,6 +68,7 @@ public sealed class EfficientNet : Module<Tensor, Tensor>, IFeatureExtractor
 
     public Variant Config { get; }
     public long FeatureChannels { get; }
+    public long PenultimateChannels { get; }
     public int NumClasses { get; }
 
     /// <summary>
@@ -100,6 +117,7 @@ public sealed class EfficientNet : Module<Tensor, Tensor>, IFeatureExtractor
         int lastOut = 4 * lastIn;
         layers.Add(ConvNormAct(lastIn, lastOut, 1, 1, 1, v, activation: true));
         FeatureChannels = lastOut;
+        PenultimateChannels = lastIn;
 
         features = Sequential(layers.ToArray());
         if (numClasses > 0)
@@ -159,6 +177,27 @@ public sealed class EfficientNet : Module<Tensor, Tensor>, IFeatureExtractor
 
     /// <summary>Output of <c>features</c>: [N, FeatureChannels, H/32, W/32].</summary>
     public Tensor ForwardFeatures(Tensor x) => features.call(x);
+
+    /// <summary>Outputs of features[^2] (the last MBConv stage) and features[^1] (the final 1x1 conv).</summary>
+    public (Tensor Previous, Tensor Last) ForwardLastTwo(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var layers = features.children().Cast<Module<Tensor, Tensor>>().ToList();
+        var h = x;
+        for (int i = 0; i < layers.Count - 1; i++) h = layers[i].call(h);
+        var last = layers[^1].call(h);
+        return (h.MoveToOuterDisposeScope(), last.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>features.i -> stage i (0 is the stem); avgpool/classifier -> one past the last stage.</summary>
+    public int StageOf(string parameterName)
+    {
+        const string prefix = "features.";
+        if (!parameterName.StartsWith(prefix, StringComparison.Ordinal)) return features.children().Count();
+        var rest = parameterName[prefix.Length..];
+        int dot = rest.IndexOf('.');
+        return int.Parse(dot < 0 ? rest : rest[..dot], System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     public override Tensor forward(Tensor x)
     {

@@ -18,6 +18,8 @@ public static class BackboneRegistry
     {
         foreach (var name in EfficientNet.Variants.Keys)
             Factories[name] = () => EfficientNet.Create(name, numClasses: 0);
+        foreach (var name in ResNetBackbone.Variants.Keys)
+            Factories[name] = () => ResNetBackbone.Create(name);
     }
 
     public static IReadOnlyCollection<string> Names
@@ -57,32 +59,60 @@ public static class BackboneRegistry
 /// <summary>Builds a <see cref="ReidModel"/> from the experiment's model section.</summary>
 public static class ModelFactory
 {
-    public static ReidModel Create(ModelSpec spec, int numClasses)
+    public static readonly IReadOnlyList<string> HeadTypes = ["arcface", "subcenter"];
+
+    /// <summary>
+    /// <paramref name="numSpecies"/> sizes the species head when <c>model.species_head</c> is on; 0 builds the model
+    /// without it (evaluation: the head only trains). Pretrained weights are not loaded here (see <see cref="LoadPretrained"/>).
+    /// </summary>
+    public static ReidModel Create(ModelSpec spec, int numClasses, int numSpecies = 0)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(spec.Head);
         if (numClasses <= 0) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "must be positive");
-        if (spec.Head.Type != "arcface")
-            throw new ArgumentException($"Unknown head type '{spec.Head.Type}'. Known: arcface", nameof(spec));
+        if (!HeadTypes.Contains(spec.Head.Type))
+            throw new ArgumentException($"Unknown head type '{spec.Head.Type}'. Known: {string.Join(", ", HeadTypes)}", nameof(spec));
+        int subCenters = spec.Head.Type == "subcenter" ? spec.Head.K : 1;
+        if (subCenters < 1) throw new ArgumentException($"model.head.k must be at least 1, got {spec.Head.K}", nameof(spec));
 
         var backbone = BackboneRegistry.Create(spec.Backbone);
         try
         {
-            long channels = ((IFeatureExtractor)backbone).FeatureChannels;
+            if (spec.ConcatLastTwo && backbone is not IMultiStageExtractor)
+                throw new ArgumentException($"backbone '{spec.Backbone}' does not support model.concat_last_two", nameof(spec));
+            long channels = ((IFeatureExtractor)backbone).FeatureChannels
+                + (spec.ConcatLastTwo ? ((IMultiStageExtractor)backbone).PenultimateChannels : 0);
             nn.Module<Tensor, Tensor> pool = spec.Pooling switch
             {
-                "gem" => new Gem(spec.GemP),
+                "gem" => new Gem(spec.GemP, spec.GemLearnable),
                 "avg" => nn.AdaptiveAvgPool2d(1),
                 _ => throw new ArgumentException($"Unknown pooling '{spec.Pooling}'. Known: gem, avg", nameof(spec)),
             };
             var neck = new EmbeddingNeck(spec.Neck, channels, spec.EmbeddingDim);
-            var head = new ArcMarginHead(neck.OutFeatures, numClasses, spec.Head.S, spec.Head.M, spec.Head.EasyMargin);
-            return new ReidModel(spec.Backbone, backbone, pool, neck, head);
+            var head = new ArcMarginHead(neck.OutFeatures, numClasses, spec.Head.S, spec.Head.M, spec.Head.EasyMargin, subCenters);
+            var speciesHead = spec.SpeciesHead && numSpecies > 0
+                ? new ArcMarginHead(neck.OutFeatures, numSpecies, spec.Head.S, spec.Head.M, spec.Head.EasyMargin)
+                : null;
+            return new ReidModel(spec.Backbone, backbone, pool, neck, head, speciesHead, spec.ConcatLastTwo)
+            {
+                SpeciesLossWeight = spec.SpeciesLossWeight,
+            };
         }
         catch
         {
             backbone.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Loads <c>model.pretrained</c> (relative to <paramref name="repoRoot"/>) into the model's backbone, honouring
+    /// <c>model.pretrained_strict</c>. Returns null when no file is configured, else the import report.
+    /// </summary>
+    public static WeightImportReport? LoadPretrained(ReidModel model, ModelSpec spec, string? repoRoot)
+    {
+        if (string.IsNullOrWhiteSpace(spec.Pretrained)) return null;
+        var path = WeightImport.ResolvePath(spec.Pretrained, repoRoot);
+        return WeightImport.Load(model, path, spec.PretrainedStrict);
     }
 }

@@ -31,7 +31,7 @@ public static class EvaluateStage
     {
         var classes = TrainStage.ReadClasses(trainFolder);
         using var model = ModelFactory.Create(spec.Model, classes.Count);
-        model.load(Path.Combine(trainFolder, TrainStage.ModelFile));
+        model.LoadCheckpoint(Path.Combine(trainFolder, TrainStage.ModelFile));
 
         var split = RowSplit.Build(images.Rows, spec.Data);
         var trainRows = images.Rows.Where(r => r.Subset == "train").Select(r => r.Row).ToList();

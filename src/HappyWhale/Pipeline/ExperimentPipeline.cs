@@ -97,13 +97,13 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
 
     StageRun Train(int phase, int size, StageRun prepared, StageRun? previous)
     {
-        var request = TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key);
+        var request = TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot);
         return Stage(request, $"train phase {phase + 1} ({size}px)", folder =>
         {
             using var images = PreparedSet.Open(prepared.Folder);
             var checkpoint = new PhaseCheckpoint(_cache.WorkFolder(request.Stage, request.Key));
             return ConsoleProgress.Run(ctx =>
-                TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, new ConsoleTrainingObserver(ctx, "train"), checkpoint));
+                TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, new ConsoleTrainingObserver(ctx, "train"), checkpoint, options.RepoRoot));
         });
     }
 

@@ -23,7 +23,13 @@ public static class TrainStage
     // Keys that change how fast training runs, not what it produces.
     static readonly string[] RuntimeOnlyKeys = ["threads", "device"];
 
-    public static StageRequest Request(ResolvedExperiment experiment, int phaseIndex, int imageSize, string prepareKey, string? previousTrainKey)
+    /// <summary>
+    /// The train request of one phase. The first phase (no previous phase) that loads <c>model.pretrained</c>
+    /// fingerprints the weights file's SHA-256 (the path is taken from <paramref name="repoRoot"/>), so new
+    /// weights under the same name retrain.
+    /// </summary>
+    public static StageRequest Request(ResolvedExperiment experiment, int phaseIndex, int imageSize, string prepareKey, string? previousTrainKey,
+        string? repoRoot = null)
     {
         var train = experiment.Section("train")!.AsObject().DeepClone().AsObject();
         var phases = train["phases"]!.AsArray();
@@ -41,7 +47,10 @@ public static class TrainStage
         };
         var inputs = new Dictionary<string, string> { ["prepare"] = prepareKey };
         if (previousTrainKey is not null) inputs["previous_phase"] = previousTrainKey;
-        return new StageRequest(StageNames.Train, Version, parameters, inputs, new Dictionary<string, string>());
+        var fingerprints = new Dictionary<string, string>();
+        if (previousTrainKey is null && !string.IsNullOrWhiteSpace(experiment.Spec.Model.Pretrained))
+            fingerprints["pretrained"] = WeightImport.Sha256(WeightImport.ResolvePath(experiment.Spec.Model.Pretrained, repoRoot));
+        return new StageRequest(StageNames.Train, Version, parameters, inputs, fingerprints);
     }
 
     /// <summary>The data keys that decide which images train and which validate.</summary>
@@ -55,17 +64,27 @@ public static class TrainStage
     }
 
     public static JsonObject Compute(ExperimentSpec spec, int phaseIndex, PreparedSet images, string? previousFolder, string folder,
-        ITrainingObserver observer, PhaseCheckpoint? checkpoint = null)
+        ITrainingObserver observer, PhaseCheckpoint? checkpoint = null, string? repoRoot = null)
     {
         var split = RowSplit.Build(images.Rows, spec.Data);
+        var species = split.TrainSpecies.Distinct().OrderBy(s => s, StringComparer.Ordinal).ToList();
         torch.manual_seed(spec.Train.Seed);
-        using var model = ModelFactory.Create(spec.Model, split.Classes.Count);
+        using var model = ModelFactory.Create(spec.Model, split.Classes.Count, spec.Model.SpeciesHead ? species.Count : 0);
+        WeightImportReport? pretrained = null;
         if (previousFolder is not null) model.load(Path.Combine(previousFolder, ModelFile));
+        else if (phaseIndex == 0) pretrained = ModelFactory.LoadPretrained(model, spec.Model, repoRoot);
 
         var phase = spec.Train.Phases[phaseIndex];
+        var head = spec.Model.Head;
+        var margins = head.DynamicMargin
+            ? DynamicMargins.FromLabels(split.TrainLabels, split.Classes.Count, head.MarginA, head.MarginB, head.MarginC)
+            : null;
+        var speciesIndex = species.Select((s, i) => (s, i)).ToDictionary(p => p.s, p => (long)p.i, StringComparer.Ordinal);
+        var speciesLabels = spec.Model.SpeciesHead ? split.TrainSpecies.Select(s => speciesIndex[s]).ToList() : null;
         Func<double?>? validate = spec.Train.ValidateEachEpoch && split.ValidationRows.Count > 0 ? () => ValidationMap5(model, images, split, spec) : null;
         var history = new Trainer(spec.Train, observer)
-            .RunPhase(model, images, new LabelledRows(split.TrainRows, split.TrainLabels, split.Classes.Count), phase, phaseIndex, checkpoint, validate);
+            .RunPhase(model, images, new LabelledRows(split.TrainRows, split.TrainLabels, split.Classes.Count, margins, speciesLabels), phase, phaseIndex,
+                checkpoint, validate);
 
         model.save(Path.Combine(folder, ModelFile));
         File.WriteAllText(Path.Combine(folder, ClassesFile), JsonSerializer.Serialize(split.Classes));
@@ -78,6 +97,7 @@ public static class TrainStage
             ["epochs"] = history.Count,
             ["final_loss"] = last.Loss,
             ["images_per_second"] = history.Average(h => h.ImagesPerSecond),
+            ["pretrained"] = pretrained?.Describe(),
         };
     }
 

@@ -7,8 +7,12 @@ using static TorchSharp.torch;
 
 namespace HappyWhale.Training;
 
-/// <summary>Images of the training split and their class indices (0..classes-1).</summary>
-public sealed record LabelledRows(IReadOnlyList<int> Rows, IReadOnlyList<long> Labels, int Classes);
+/// <summary>
+/// Images of the training split and their class indices (0..classes-1). Optional: per-class ArcFace margins
+/// (dynamic margins) and a species index per row (for a model with a species head).
+/// </summary>
+public sealed record LabelledRows(IReadOnlyList<int> Rows, IReadOnlyList<long> Labels, int Classes,
+    IReadOnlyList<float>? ClassMargins = null, IReadOnlyList<long>? SpeciesLabels = null);
 
 /// <summary>What one epoch did.</summary>
 public sealed record EpochStats(int Phase, int Epoch, int Epochs, double Loss, double Accuracy, double LearningRate,
@@ -43,6 +47,9 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer)
         var schedule = WarmupCosineSchedule.ForPhase(phase.Lr, (long)stepsPerEpoch * phase.Epochs, spec.Warmup, spec.MinLr);
         var augment = new TensorAugment(spec.Augment);
         using var optimizer = optim.AdamW(model.parameters(), lr: phase.Lr, weight_decay: spec.WeightDecay);
+
+        using var classMargins = data.ClassMargins is null ? null : tensor(data.ClassMargins.ToArray());
+        bool speciesLoss = model.SpeciesHead is not null && data.SpeciesLabels is not null && model.SpeciesLossWeight > 0;
 
         var history = new List<EpochStats>();
         int firstEpoch = 0;
@@ -79,8 +86,15 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer)
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
 
                 var x = ImageNetNormalization.Apply(augment.Apply(images.ReadBatch(rows), generator));
-                var logits = model.Logits(model.forward(x), labels);
-                var loss = nn.functional.cross_entropy(logits, labels);
+                var embeddings = model.forward(x);
+                var logits = model.Logits(embeddings, labels, classMargins);
+                var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: spec.LabelSmoothing);
+                if (speciesLoss)
+                {
+                    var species = tensor(batch.Select(i => data.SpeciesLabels![i]).ToArray());
+                    var speciesLogits = model.SpeciesLogits(embeddings, species);
+                    loss = loss + model.SpeciesLossWeight * nn.functional.cross_entropy(speciesLogits, species, label_smoothing: spec.LabelSmoothing);
+                }
                 double lossValue = loss.item<float>();
                 if (!double.IsFinite(lossValue))
                     throw new NonFiniteLossException(

@@ -29,7 +29,7 @@ public class ExperimentValidationTests
     public void Unknown_key_far_from_everything_lists_the_valid_keys()
     {
         var error = SingleError("model:\n  head:\n    zzzzzzzz: 1\n");
-        AssertAt(error, 3, 5, "valid keys under model.head: type, s, m, easy_margin");
+        AssertAt(error, 3, 5, "valid keys under model.head: type, k, s, m, easy_margin, dynamic_margin, margin_a, margin_b, margin_c");
     }
 
     [Fact]

@@ -1,0 +1,56 @@
+using HappyWhale.Experiments;
+using HappyWhale.Imaging;
+using HappyWhale.Modeling;
+using HappyWhale.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HappyWhale.Tests.Modeling;
+
+public class TrainerHeadOptionsTests
+{
+    sealed class RandomImages(int count, int size) : IImageBatches
+    {
+        public int Count => count;
+        public int ImageSize => size;
+        public Tensor ReadBatch(IReadOnlyList<int> rows)
+        {
+            using var g = new Generator(1234, CPU);
+            return rand(new long[] { count, 3, size, size }, generator: g).index_select(0, tensor(rows.Select(r => (long)r).ToArray()));
+        }
+    }
+
+    sealed class NullObserver : ITrainingObserver
+    {
+        public void EpochStarted(int phase, int epoch, int epochs, int images) { }
+        public void StepFinished(int images, double loss) { }
+        public void EpochFinished(EpochStats stats) { }
+    }
+
+    [Fact]
+    public void A_phase_trains_with_subcenters_dynamic_margins_species_head_and_label_smoothing()
+    {
+        torch.manual_seed(3);
+        var spec = WeightImportTests.Spec("resnet18") with
+        {
+            SpeciesHead = true, SpeciesLossWeight = 0.5, ConcatLastTwo = true, GemLearnable = true,
+            Head = WeightImportTests.Spec().Head with { Type = "subcenter", K = 2, DynamicMargin = true },
+        };
+        using var model = ModelFactory.Create(spec, numClasses: 3, numSpecies: 2);
+        long[] labels = [0, 0, 0, 0, 1, 1, 2, 2];
+        var data = new LabelledRows(Enumerable.Range(0, 8).ToList(), labels, 3,
+            DynamicMargins.FromLabels(labels, 3, 0.5, -0.25, 0.05), [0, 0, 0, 0, 1, 1, 1, 1]);
+        var train = new TrainSpec
+        {
+            BatchSize = 4, Optimizer = "adamw", WeightDecay = 0, Warmup = 0, MinLr = 0.1, LabelSmoothing = 0.1,
+            Augment = new AugmentSpec { Hflip = 0, RotateDeg = 0 }, Seed = 1, Threads = 0, Device = "cpu",
+        };
+        var before = model.SpeciesHead!.Weight.detach().clone();
+        var history = new Trainer(train, new NullObserver())
+            .RunPhase(model, new RandomImages(8, 32), data, new PhaseSpec { Epochs = 2, Lr = 1e-3 }, 0);
+        Assert.Equal(2, history.Count);
+        Assert.All(history, h => Assert.True(double.IsFinite(h.Loss)));
+        Assert.False((model.SpeciesHead!.Weight == before).all().ToBoolean());   // the species loss reached its head
+        before.Dispose();
+    }
+}
