@@ -13,8 +13,11 @@ public static class ExperimentLoader
     /// <param name="experimentsDir">the experiments/ folder holding defaults.yaml</param>
     /// <param name="nameOrPath">`quickstart`, `quickstart.yaml`, `ci/smoke` or a path to a YAML file</param>
     /// <param name="setOverrides">`a.b.c=value` strings as given to --set, applied in order</param>
+    /// <param name="overlays">names of files under experiments/overlays/ (e.g. `cpu`) whose `dotted.key: value`
+    /// entries apply after the experiment and before --set: one file shrinks any experiment for a CPU</param>
     /// <exception cref="ExperimentException">listing every problem found, each with file, line and column</exception>
-    public static ResolvedExperiment Load(string experimentsDir, string nameOrPath, IEnumerable<string>? setOverrides = null)
+    public static ResolvedExperiment Load(string experimentsDir, string nameOrPath, IEnumerable<string>? setOverrides = null,
+        IEnumerable<string>? overlays = null)
     {
         var dir = Path.GetFullPath(experimentsDir);
         var (schema, defaultsTree) = SchemaFromDefaults.LoadWithTree(Path.Combine(dir, DefaultsFileName));
@@ -26,6 +29,7 @@ public static class ExperimentLoader
         var fromFiles = new ExtendsResolver(dir, errors).Resolve(file);
         // Defaults go under before --set, so an override can index into a default list (train.phases.0.epochs).
         var merged = (SourceMap)TreeMerger.Merge(defaultsTree, fromFiles);
+        foreach (var overlay in overlays ?? []) ApplyOverlay(dir, overlay, merged, errors);
         var arguments = (setOverrides ?? []).ToList();
         foreach (var argument in arguments) SetOverride.Apply(merged, argument, errors);
         ExperimentValidator.Validate(merged, schema.Root, errors);
@@ -35,6 +39,30 @@ public static class ExperimentLoader
         if (tree.ContainsKey("name") && tree["name"] is null)
             tree["name"] = JsonValue.Create(ExperimentLocator.DefaultName(dir, file));
         return new ResolvedExperiment(tree, file);
+    }
+
+    public const string OverlaysFolder = "overlays";
+
+    private static void ApplyOverlay(string dir, string name, SourceMap merged, List<ExperimentError> errors)
+    {
+        string file = Path.Combine(dir, OverlaysFolder, name.EndsWith(".yaml", StringComparison.Ordinal) ? name : name + ".yaml");
+        if (!File.Exists(file))
+        {
+            var known = Directory.Exists(Path.Combine(dir, OverlaysFolder))
+                ? string.Join(", ", Directory.GetFiles(Path.Combine(dir, OverlaysFolder), "*.yaml").Select(Path.GetFileNameWithoutExtension).Order())
+                : "none";
+            errors.Add(new(name, 0, 0, $"no such overlay {DisplayPath.Of(file)} (overlays here: {known})"));
+            return;
+        }
+        var doc = SourceTreeReader.ReadFile(file, DisplayPath.Of(file));
+        errors.AddRange(doc.Errors);
+        if (doc.Errors.Count > 0 || doc.Root is null) return;
+        if (doc.Root is not SourceMap map)
+        {
+            errors.Add(new(doc.Root.At, "an overlay is a map of dotted keys to values, e.g. train.phases.*.epochs: 1"));
+            return;
+        }
+        foreach (var (key, value) in map.Entries) SetOverride.ApplyEntry(merged, key, value, errors);
     }
 
     /// <summary>

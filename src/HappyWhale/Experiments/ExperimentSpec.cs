@@ -88,10 +88,16 @@ public sealed record TrainSpec
 {
     public IReadOnlyList<PhaseSpec> Phases { get; init; } = [];
     public int BatchSize { get; init; }
+    public int Accumulate { get; init; }
     public string Optimizer { get; init; } = "";
+    public double Momentum { get; init; }
     public double WeightDecay { get; init; }
+    public string Schedule { get; init; } = "";
     public double Warmup { get; init; }
     public double MinLr { get; init; }
+    public RampSpec Ramp { get; init; } = null!;
+    public GroupValues<double> LrGroups { get; init; } = null!;
+    public GroupValues<int> Unfreeze { get; init; } = null!;
     public double LabelSmoothing { get; init; }
     public AugmentSpec Augment { get; init; } = null!;
     public int Seed { get; init; }
@@ -105,12 +111,45 @@ public sealed record PhaseSpec
     public int? ImageSize { get; init; }
     public int Epochs { get; init; }
     public double Lr { get; init; }
+    public int? BatchSize { get; init; }
+}
+
+public sealed record RampSpec
+{
+    public double Start { get; init; }
+    public double Epochs { get; init; }
+    public double SustainEpochs { get; init; }
+    public double Decay { get; init; }
+}
+
+/// <summary>One value per parameter group (see ReidModel.ParameterGroups).</summary>
+public sealed record GroupValues<T>
+{
+    public T Stem { get; init; } = default!;
+    public T Early { get; init; } = default!;
+    public T Late { get; init; } = default!;
+    public T Neck { get; init; } = default!;
+    public T Head { get; init; } = default!;
+
+    public T For(string group) => group switch
+    {
+        "stem" => Stem, "early" => Early, "late" => Late, "neck" => Neck, "head" => Head,
+        _ => throw new ArgumentException($"unknown parameter group {group}"),
+    };
 }
 
 public sealed record AugmentSpec
 {
     public double Hflip { get; init; }
     public double RotateDeg { get; init; }
+    public double Scale { get; init; }
+    public double Shift { get; init; }
+    public double Cutout { get; init; }
+    public double Brightness { get; init; }
+    public double Contrast { get; init; }
+    public double Saturation { get; init; }
+    public double Hue { get; init; }
+    public double GrayP { get; init; }
 }
 
 public sealed record EvaluateSpec

@@ -40,6 +40,27 @@ internal static class SetOverride
         Place(root, segments, value, errors);
     }
 
+    /// <summary>
+    /// Applies one entry of an overlay file (`dotted.key: value`), keeping the file's own positions
+    /// for error messages.
+    /// </summary>
+    public static void ApplyEntry(SourceMap root, SourceScalar dottedKey, SourceNode value, List<ExperimentError> errors)
+    {
+        var segments = new List<(string, SourcePosition)>();
+        int offset = 0;
+        foreach (var part in dottedKey.Value.Split('.'))
+        {
+            segments.Add((part, dottedKey.At with { Column = dottedKey.At.Column + offset }));
+            offset += part.Length + 1;
+        }
+        if (segments.Any(s => s.Item1.Length == 0))
+        {
+            errors.Add(new(dottedKey.At, $"'{dottedKey.Value}' has an empty key between dots"));
+            return;
+        }
+        Place(root, segments, value, errors);
+    }
+
     private static List<(string Name, SourcePosition At)> Segments(string label, string dottedKey)
     {
         var result = new List<(string, SourcePosition)>();
@@ -52,10 +73,10 @@ internal static class SetOverride
         return result;
     }
 
-    private static void Place(SourceMap root, List<(string Name, SourcePosition At)> segments, SourceNode value, List<ExperimentError> errors)
+    private static void Place(SourceNode root, List<(string Name, SourcePosition At)> segments, SourceNode value, List<ExperimentError> errors,
+        string path = "")
     {
         SourceNode current = root;
-        string path = "";
         for (int i = 0; i < segments.Count; i++)
         {
             var (name, at) = segments[i];
@@ -72,10 +93,15 @@ internal static class SetOverride
                         map.Set(new SourceScalar(at, name, isPlain: true), next);
                     }
                     break;
+                case SourceList list when name == "*":
+                    // `train.phases.*.epochs=1`: the rest of the path, in every element.
+                    if (last) { for (int j = 0; j < list.Items.Count; j++) list.Items[j] = value; return; }
+                    foreach (var item in list.Items) Place(item, segments.Skip(i + 1).ToList(), value, errors, SchemaFromDefaults.Join(path, "*"));
+                    return;
                 case SourceList list:
                     if (!int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out int index))
                     {
-                        errors.Add(new(at, $"{path} is a list; index it by number, e.g. {path}.0"));
+                        errors.Add(new(at, $"{path} is a list; index it by number, e.g. {path}.0, or {path}.* for every element"));
                         return;
                     }
                     if (index > list.Items.Count)

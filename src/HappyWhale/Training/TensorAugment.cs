@@ -5,35 +5,84 @@ using static TorchSharp.torch;
 namespace HappyWhale.Training;
 
 /// <summary>
-/// Training-time augmentation on a whole batch (N,C,H,W) at once: per-image horizontal flip and
-/// rotation through one affine grid. Random draws come from the given generator only, so the
-/// same seed gives the same augmented batch.
+/// Training-time augmentation on a whole batch (N,3,H,W) of [0,1] images at once: flip; one affine
+/// grid for rotation, scale and shift; cutout; brightness, contrast, saturation, hue; random
+/// grayscale. Random draws come from the given generator only, so the same seed gives the same
+/// augmented batch.
 /// </summary>
 public sealed class TensorAugment(AugmentSpec spec)
 {
-    public bool IsIdentity => spec.Hflip <= 0 && spec.RotateDeg <= 0;
+    // ITU-R BT.601 luma, the weights torchvision's rgb_to_grayscale uses.
+    static readonly float[] Luma = [0.299f, 0.587f, 0.114f];
+
+    bool Geometric => spec.RotateDeg > 0 || spec.Scale > 0 || spec.Shift > 0;
+
+    public bool IsIdentity => spec.Hflip <= 0 && !Geometric && spec.Cutout <= 0 && spec.Brightness <= 0 && spec.Contrast <= 0
+                              && spec.Saturation <= 0 && spec.Hue <= 0 && spec.GrayP <= 0;
 
     public Tensor Apply(Tensor batch, Generator generator)
     {
         if (IsIdentity) return batch.alias();
         long n = batch.shape[0];
+        Tensor Uniform(double halfWidth) => (rand(new[] { n }, generator: generator) * 2 - 1) * halfWidth;
+        Tensor Chance(double p) => rand(new[] { n }, generator: generator).lt(p).view(n, 1, 1, 1);
+
         var x = batch;
-        if (spec.Hflip > 0)
+        if (spec.Hflip > 0) x = where(Chance(spec.Hflip), x.flip(3), x);
+        if (Geometric) x = Affine(x, Uniform(spec.RotateDeg * Math.PI / 180.0), 1 + Uniform(spec.Scale), Uniform(2 * spec.Shift), Uniform(2 * spec.Shift));
+        if (spec.Cutout > 0) x = Cutout(x, Chance(spec.Cutout), rand(new[] { n, 2 }, generator: generator));
+        if (spec.Brightness > 0) x = x * (1 + Uniform(spec.Brightness)).view(n, 1, 1, 1);
+        if (spec.Contrast > 0)
         {
-            var flip = rand(new[] { n }, generator: generator).lt(spec.Hflip).view(n, 1, 1, 1);
-            x = where(flip, x.flip(3), x);
+            var mean = Gray(x).mean(new long[] { 1, 2, 3 }, keepdim: true);
+            x = (x - mean) * (1 + Uniform(spec.Contrast)).view(n, 1, 1, 1) + mean;
         }
-        if (spec.RotateDeg > 0)
+        if (spec.Saturation > 0)
         {
-            var angle = (rand(new[] { n }, generator: generator) * 2 - 1) * (spec.RotateDeg * Math.PI / 180.0);
-            var cos = angle.cos();
-            var sin = angle.sin();
-            var zero = zeros_like(angle);
-            // Rows of the 2x3 affine matrix in normalised coordinates; rotation about the centre.
-            var theta = stack(new[] { stack(new[] { cos, -sin, zero }, 1), stack(new[] { sin, cos, zero }, 1) }, 1);
-            var grid = nn.functional.affine_grid(theta, x.shape, align_corners: false);
-            x = nn.functional.grid_sample(x, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Reflection, align_corners: false);
+            var gray = Gray(x);
+            x = gray + (x - gray) * (1 + Uniform(spec.Saturation)).view(n, 1, 1, 1);
         }
-        return x;
+        if (spec.Hue > 0) x = RotateHue(x, Uniform(spec.Hue * 2 * Math.PI));
+        if (spec.GrayP > 0) x = where(Chance(spec.GrayP), Gray(x).expand_as(x), x);
+        return x.clamp(0, 1);
+    }
+
+    static Tensor Gray(Tensor x) => (x * tensor(Luma, new long[] { 1, 3, 1, 1 })).sum(1, keepdim: true);
+
+    /// <summary>Rotation about the centre, zoom and translation (in normalised units of the half side).</summary>
+    static Tensor Affine(Tensor x, Tensor angle, Tensor zoom, Tensor dx, Tensor dy)
+    {
+        // The grid maps output to input coordinates, so the inverse zoom enlarges the content.
+        var cos = angle.cos() / zoom;
+        var sin = angle.sin() / zoom;
+        var theta = stack(new[] { stack(new[] { cos, -sin, dx }, 1), stack(new[] { sin, cos, dy }, 1) }, 1);
+        var grid = nn.functional.affine_grid(theta, x.shape, align_corners: false);
+        return nn.functional.grid_sample(x, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Reflection, align_corners: false);
+    }
+
+    /// <summary>Blanks one square of a quarter of the side, centred at a random point, in the chosen images.</summary>
+    static Tensor Cutout(Tensor x, Tensor chosen, Tensor centres)
+    {
+        long h = x.shape[2], w = x.shape[3];
+        double half = Math.Max(1, Math.Min(h, w) / 8.0);
+        var cy = (centres[.., 0] * h).view(-1, 1, 1, 1);
+        var cx = (centres[.., 1] * w).view(-1, 1, 1, 1);
+        var ys = arange(h, dtype: ScalarType.Float32).view(1, 1, h, 1);
+        var xs = arange(w, dtype: ScalarType.Float32).view(1, 1, 1, w);
+        var inside = (ys - cy).abs().lt(half).logical_and((xs - cx).abs().lt(half)).logical_and(chosen);
+        return x.masked_fill(inside, 0);
+    }
+
+    /// <summary>Hue rotation as a rotation of the chroma plane in YIQ space (cheap, smooth, keeps luma).</summary>
+    static Tensor RotateHue(Tensor x, Tensor angle)
+    {
+        var toYiq = tensor(new float[] { 0.299f, 0.587f, 0.114f, 0.596f, -0.274f, -0.322f, 0.211f, -0.523f, 0.312f }, new long[] { 3, 3 });
+        var fromYiq = linalg.inv(toYiq);
+        var yiq = einsum("ij,njhw->nihw", toYiq, x);
+        var c = angle.cos().view(-1, 1, 1);
+        var s = angle.sin().view(-1, 1, 1);
+        var i = yiq[.., 1] * c - yiq[.., 2] * s;
+        var q = yiq[.., 1] * s + yiq[.., 2] * c;
+        return einsum("ij,njhw->nihw", fromYiq, stack(new[] { yiq[.., 0], i, q }, 1));
     }
 }
