@@ -15,7 +15,7 @@ static class Commands
         happywhale <verb> [options]
 
           run       --exp NAME [--set key=value]... [--force[=stage,...]]   prepare, train, evaluate, report
-          synth     [--exp NAME]                                             make the synthetic data set
+          synth     [--exp NAME] [--preview]                                 make the synthetic data set (--preview: contact sheet PNG)
           prepare   --exp NAME ...                                           up to prepare
           train     --exp NAME ...                                           up to train
           evaluate  --exp NAME ...                                           up to evaluate
@@ -34,6 +34,7 @@ static class Commands
         return verb switch
         {
             "run" => RunPipeline(cli, StageNames.Evaluate, report: true),
+            "synth" when cli.Has("preview") => SynthPreview(cli),
             "synth" => RunPipeline(cli, StageNames.Synth, report: false, defaultExperiment: "quickstart"),
             "prepare" => RunPipeline(cli, StageNames.Prepare, report: false),
             "train" => RunPipeline(cli, StageNames.Train, report: false),
@@ -96,6 +97,18 @@ static class Commands
         var where = r.Server is null ? "file store" : Markup.Escape(r.Server);
         AnsiConsole.MarkupLine($"[grey]tracking ({where}): {r.Replay.Replayed} spooled record(s) replayed, {r.Replay.Skipped} already there, {r.Replay.Rejected} rejected, {r.Replay.Remaining} still spooled; {r.KilledRuns} abandoned run(s) marked KILLED[/]");
         if (r.Replay.StoppedBecause is { } why) AnsiConsole.MarkupLine($"[yellow]replay stopped: {Markup.Escape(why)}[/]");
+        return 0;
+    }
+
+    static int SynthPreview(CliArgs cli)
+    {
+        string repoRoot = RepoRoot(cli);
+        var experiment = Load(cli, repoRoot, "quickstart");
+        if (experiment.Spec.Data.Source != "synthetic") throw new UserException($"synth --preview needs data.source: synthetic; {experiment.Name} reads {experiment.Spec.Data.Source}.");
+        var options = new PipelineOptions(repoRoot, PipelineOptions.ParseForce(cli.Get("force")), cli.Has("verify"));
+        var synth = new ExperimentPipeline(experiment, options).Run(StageNames.Synth).Last(StageNames.Synth)!;
+        string path = ContactSheet.Write(synth.Folder, Path.Combine(repoRoot, "artifacts", "reports", "synth_preview.png"));
+        AnsiConsole.MarkupLine($"synth preview: [bold]{Markup.Escape(Path.GetRelativePath(repoRoot, path))}[/]");
         return 0;
     }
 

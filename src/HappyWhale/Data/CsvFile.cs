@@ -39,4 +39,53 @@ public static class CsvFile
             yield return (line, fields);
         }
     }
+
+    /// <summary>
+    /// Lenient reading for data.on_bad_image: rows with the wrong number of fields or an empty required
+    /// field are added to <paramref name="problems"/> and left out; a missing file or a wrong header is a
+    /// fatal problem and yields nothing. <paramref name="alternativeHeaders"/> are other accepted headers
+    /// (e.g. with an optional last column); a row may have as many fields as the header found.
+    /// </summary>
+    public static List<(int Line, string[] Fields)> ReadChecked(string path, string[] expectedHeader, IReadOnlyCollection<string> mayBeEmpty,
+        List<BadItem> problems, params string[][] alternativeHeaders)
+    {
+        var result = new List<(int, string[])>();
+        if (!File.Exists(path)) { problems.Add(new BadItem(path, null, "file not found", Fatal: true)); return result; }
+        using var reader = new StreamReader(path);
+        string? header = reader.ReadLine()?.TrimStart('\uFEFF').TrimEnd('\r');
+        var accepted = new[] { expectedHeader }.Concat(alternativeHeaders).ToList();
+        string expected = string.Join(" or ", accepted.Select(h => "'" + string.Join(',', h) + "'"));
+        if (header is null) { problems.Add(new BadItem(path, 1, $"empty file, expected header {expected}", Fatal: true)); return result; }
+        var columns = accepted.FirstOrDefault(h => string.Join(',', h) == header);
+        if (columns is null)
+        {
+            var names = header.Split(',').Select(h => h.Trim()).ToHashSet();
+            var missing = expectedHeader.Where(h => !names.Contains(h)).ToList();
+            string detail = missing.Count > 0 ? $"missing column(s) {string.Join(", ", missing)}" : "columns in the wrong order";
+            problems.Add(new BadItem(path, 1, $"header is '{header}', expected {expected} ({detail})", Fatal: true));
+            return result;
+        }
+        int line = 1;
+        for (string? text = reader.ReadLine(); text is not null; text = reader.ReadLine())
+        {
+            line++;
+            text = text.TrimEnd('\r');
+            if (text.Trim().Length == 0) continue;
+            var fields = text.Split(',');
+            if (fields.Length != columns.Length)
+            {
+                problems.Add(new BadItem(path, line, $"{fields.Length} field(s), expected {columns.Length} ({string.Join(',', columns)})"));
+                continue;
+            }
+            string? empty = null;
+            for (int i = 0; i < fields.Length; i++)
+            {
+                fields[i] = fields[i].Trim();
+                if (fields[i].Length == 0 && !mayBeEmpty.Contains(columns[i])) empty ??= columns[i];
+            }
+            if (empty is not null) { problems.Add(new BadItem(path, line, $"empty {empty}")); continue; }
+            result.Add((line, fields));
+        }
+        return result;
+    }
 }

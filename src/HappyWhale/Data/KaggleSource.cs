@@ -1,11 +1,16 @@
+using HappyWhale.Pipeline;
+
 namespace HappyWhale.Data;
 
 /// <summary>
 /// The competition layout under <see cref="Root"/>: train.csv (image,species,individual_id),
 /// train_images/, test_images/, and, for synthetic sets, the ground truth test_labels.csv.
 /// </summary>
-public sealed class KaggleSource(string root)
+public sealed class KaggleSource(string root, string? fingerprint = null) : IImageSource
 {
+    static readonly string[] LabelHeader = ["image", "species", "individual_id"];
+    string? _fingerprint = fingerprint;
+
     public string Root { get; } = root;
     public string TrainCsv => Path.Combine(Root, "train.csv");
     public string TestLabelsCsv => Path.Combine(Root, "test_labels.csv");
@@ -14,6 +19,19 @@ public sealed class KaggleSource(string root)
 
     public string TrainImagePath(string image) => Path.Combine(TrainImagesDir, image);
     public string TestImagePath(string image) => Path.Combine(TestImagesDir, image);
+
+    public string Description => Root;
+
+    /// <summary>The given fingerprint (synthetic: the synth key), else <see cref="SourceFingerprint"/> of the root.</summary>
+    public string Fingerprint => _fingerprint ??= SourceFingerprint.Compute(Root);
+
+    public string? SampleSubmissionPath => File.Exists(Path.Combine(Root, "sample_submission.csv")) ? Path.Combine(Root, "sample_submission.csv") : null;
+
+    public string? DataFile(string relativePath)
+    {
+        string path = Path.GetFullPath(Path.Combine(Root, relativePath));
+        return File.Exists(path) ? path : null;
+    }
 
     public IReadOnlyList<Sample> ReadTrain() => ReadLabels(TrainCsv);
 
@@ -32,7 +50,29 @@ public sealed class KaggleSource(string root)
             .ToList();
     }
 
-    static bool IsImage(string name)
+    /// <summary>train.csv rows (bad rows become problems, not exceptions), then test_images/.</summary>
+    public SourceListing List()
+    {
+        var problems = new List<BadItem>();
+        var images = new List<SourceImage>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (line, f) in CsvFile.ReadChecked(TrainCsv, LabelHeader, [], problems))
+        {
+            if (!seen.TryAdd(f[0], line)) { problems.Add(new BadItem(TrainCsv, line, $"image {f[0]} already listed on line {seen[f[0]]}")); continue; }
+            string path = TrainImagePath(f[0]);
+            images.Add(new SourceImage(new Sample(f[0], f[1], f[2]), "train", path, () => File.OpenRead(path), line));
+        }
+        if (Directory.Exists(TestImagesDir))
+            foreach (var image in ListTestImages())
+            {
+                string path = TestImagePath(image);
+                images.Add(new SourceImage(new Sample(image, "", ""), "test", path, () => File.OpenRead(path)));
+            }
+        else problems.Add(new BadItem(TestImagesDir, null, "folder not found", Fatal: true));
+        return new SourceListing(images, problems, new Dictionary<string, int>());
+    }
+
+    public static bool IsImage(string name)
     {
         string ext = Path.GetExtension(name).ToLowerInvariant();
         return ext is ".jpg" or ".jpeg" or ".png";
@@ -42,7 +82,7 @@ public sealed class KaggleSource(string root)
     {
         var samples = new List<Sample>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (line, f) in CsvFile.Read(path, "image", "species", "individual_id"))
+        foreach (var (line, f) in CsvFile.Read(path, LabelHeader))
         {
             if (!seen.TryAdd(f[0], line))
                 throw new InvalidDataException($"{path}:{line}: image {f[0]} already listed on line {seen[f[0]]}");

@@ -29,18 +29,21 @@ public sealed record RowSplit(
             samples = cleaned.Samples.ToList();
             merges = cleaned.Merges;
         }
-        var counts = samples.GroupBy(s => s.IndividualId).ToDictionary(g => g.Key, g => g.Count());
-        samples = samples.Where(s => counts[s.IndividualId] >= data.MinImagesPerId).ToList();
-        if (samples.Count == 0)
-            throw new UserException($"no training images left after data.min_images_per_id={data.MinImagesPerId}; lower it.");
+        samples = Subset(samples, data);
 
         var split = FoldSplitter.Split(samples, data.Folds, data.Fold, data.HoldoutIndividuals, data.Seed);
         var rowOf = labelled.ToDictionary(r => r.Image, r => r.Row, StringComparer.Ordinal);
         var classes = split.Train.Select(s => s.IndividualId).Distinct().OrderBy(s => s, StringComparer.Ordinal).ToList();
         var classOf = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
+        var train = split.Train.ToList();
+        if (data.DuplicateSingletons)
+        {
+            var single = train.GroupBy(s => s.IndividualId).Where(g => g.Count() == 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+            train = train.SelectMany(s => single.Contains(s.IndividualId) ? new[] { s, s } : [s]).ToList();
+        }
         return new RowSplit(
-            split.Train.Select(s => rowOf[s.Image]).ToList(),
-            split.Train.Select(s => classOf[s.IndividualId]).ToList(),
+            train.Select(s => rowOf[s.Image]).ToList(),
+            train.Select(s => classOf[s.IndividualId]).ToList(),
             classes,
             split.Validation.Select(s => rowOf[s.Image]).ToList(),
             split.HeldOutIndividuals,
@@ -48,5 +51,36 @@ public sealed record RowSplit(
         {
             TrainSpecies = split.Train.Select(s => s.Species).ToList(),
         };
+    }
+
+    /// <summary>
+    /// The data subsets, in order: data.species (names after cleaning; empty = all), data.min_images_per_id,
+    /// then data.max_individuals (the individuals with most images, ties by id; 0 = all).
+    /// </summary>
+    public static List<Sample> Subset(IReadOnlyList<Sample> samples, DataSpec data)
+    {
+        var kept = samples.ToList();
+        if (data.Species is { Count: > 0 } species)
+        {
+            var wanted = species.ToHashSet(StringComparer.Ordinal);
+            var present = kept.Select(s => s.Species).ToHashSet(StringComparer.Ordinal);
+            var unknown = wanted.Where(w => !present.Contains(w)).ToList();
+            if (unknown.Count > 0)
+                throw new UserException($"data.species names {string.Join(", ", unknown)}, not in the training labels; " +
+                                        $"species present: {string.Join(", ", present.OrderBy(p => p, StringComparer.Ordinal))}.");
+            kept = kept.Where(s => wanted.Contains(s.Species)).ToList();
+        }
+        var counts = kept.GroupBy(s => s.IndividualId).ToDictionary(g => g.Key, g => g.Count());
+        kept = kept.Where(s => counts[s.IndividualId] >= data.MinImagesPerId).ToList();
+        if (kept.Count == 0)
+            throw new UserException($"no training images left after data.min_images_per_id={data.MinImagesPerId}; lower it.");
+        if (data.MaxIndividuals > 0)
+        {
+            var top = counts.Where(kv => kv.Value >= data.MinImagesPerId)
+                .OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
+                .Take(data.MaxIndividuals).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+            kept = kept.Where(s => top.Contains(s.IndividualId)).ToList();
+        }
+        return kept;
     }
 }

@@ -13,7 +13,8 @@ public sealed record SyntheticSummary(int TrainImages, int TestImages, int Indiv
 
 /// <summary>
 /// Writes a synthetic data set in the Kaggle layout: train.csv, train_images/, test_images/,
-/// sample_submission.csv, plus ground truth test_labels.csv and boxes.csv (image,x0,y0,x1,y1 of the fin).
+/// sample_submission.csv, plus ground truth test_labels.csv and boxes.csv (image,x0,y0,x1,y1 of the fin as a
+/// detector would give it: jittered, some too small, some photos without a row).
 /// Byte-identical output for the same spec: every random choice comes from System.Random(spec.Seed),
 /// and each photo is rendered from its own seed, mixed from spec.Seed and the photo's position in a fixed order.
 /// </summary>
@@ -68,7 +69,7 @@ public static class SyntheticGenerator
 
         Directory.CreateDirectory(Path.Combine(outputDir, "train_images"));
         Directory.CreateDirectory(Path.Combine(outputDir, "test_images"));
-        var boxes = RenderAll(photos, spec.ImageSize, outputDir, progress);
+        var boxes = RenderAll(photos, spec.ImageSize, RenderOptions.From(spec), outputDir, progress);
 
         WriteLines(Path.Combine(outputDir, "train.csv"), "image,species,individual_id",
             train.Select(p => $"{p.Image},{typos.GetValueOrDefault(p.Image, p.Individual.Species.Name)},{p.Individual.Id}"));
@@ -82,7 +83,7 @@ public static class SyntheticGenerator
         WriteLines(Path.Combine(outputDir, "sample_submission.csv"), "image,predictions",
             test.Select(p => $"{p.Image},{prediction}"));
         WriteLines(Path.Combine(outputDir, "boxes.csv"), "image,x0,y0,x1,y1",
-            photos.OrderBy(p => p.Image, StringComparer.Ordinal).Select(p => $"{p.Image},{boxes[p.Image]}"));
+            photos.OrderBy(p => p.Image, StringComparer.Ordinal).Where(p => boxes[p.Image] is not null).Select(p => $"{p.Image},{boxes[p.Image]}"));
 
         return new SyntheticSummary(train.Count, test.Count, known.Count, unseen.Count, newTestImages, typos.Count);
     }
@@ -97,6 +98,8 @@ public static class SyntheticGenerator
         if (spec.NewIndividuals is < 0 or > 0.9) throw new ArgumentOutOfRangeException(nameof(spec), "synth.new_individuals must be in [0, 0.9]");
         if (spec.ImageSize < 32) throw new ArgumentOutOfRangeException(nameof(spec), "synth.image_size must be at least 32");
         if (spec.TypoRate is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(spec), "synth.typo_rate must be in [0, 1]");
+        if (spec.JpegQualityMin > spec.JpegQualityMax)
+            throw new UserException($"synth.jpeg_quality_min ({spec.JpegQualityMin}) is above synth.jpeg_quality_max ({spec.JpegQualityMax}).");
     }
 
     // Species are unevenly common (as in Kaggle); every species gets at least one individual when there is room.
@@ -137,19 +140,19 @@ public static class SyntheticGenerator
         return typos;
     }
 
-    static Dictionary<string, string> RenderAll(List<Photo> photos, int imageSize, string outputDir, IProgress<int>? progress)
+    static Dictionary<string, string?> RenderAll(List<Photo> photos, int imageSize, RenderOptions render, string outputDir, IProgress<int>? progress)
     {
-        var boxes = new string[photos.Count];
+        var boxes = new string?[photos.Count];
         int done = 0;
         var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
         Parallel.For(0, photos.Count, options, i =>
         {
             var photo = photos[i];
-            var rendered = FinPhotoRenderer.Render(photo.Individual.Species, photo.Individual.Marks, imageSize, new Random(photo.Seed));
+            var rendered = FinPhotoRenderer.Render(photo.Individual.Species, photo.Individual.Marks, imageSize, new Random(photo.Seed), render);
             string path = Path.Combine(outputDir, photo.Train ? "train_images" : "test_images", photo.Image);
             using (var image = Image.LoadPixelData<Rgb24>(rendered.Rgb, rendered.Width, rendered.Height))
                 image.SaveAsJpeg(path, new JpegEncoder { Quality = rendered.JpegQuality });
-            boxes[i] = string.Create(CultureInfo.InvariantCulture, $"{rendered.X0},{rendered.Y0},{rendered.X1},{rendered.Y1}");
+            boxes[i] = rendered.HasBox ? string.Create(CultureInfo.InvariantCulture, $"{rendered.X0},{rendered.Y0},{rendered.X1},{rendered.Y1}") : null;
             progress?.Report(Interlocked.Increment(ref done));
         });
         return photos.Select((p, i) => (p.Image, boxes[i])).ToDictionary(t => t.Image, t => t.Item2);

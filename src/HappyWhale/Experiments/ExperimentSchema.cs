@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace HappyWhale.Experiments;
 
-public enum SchemaType { String, Int, Float, Bool, Map, ListOfMaps }
+public enum SchemaType { String, Int, Float, Bool, Map, ListOfMaps, ListOfScalars }
 
 /// <summary>
 /// What one key of defaults.yaml allows. Maps carry their children in file order; a list of maps
@@ -22,7 +22,7 @@ public sealed class SchemaNode
     /// <summary>Children of a map, in defaults.yaml order; empty for other types.</summary>
     public IReadOnlyList<KeyValuePair<string, SchemaNode>> Children { get; init; } = [];
 
-    /// <summary>The element schema of a list of maps; null for other types.</summary>
+    /// <summary>The element schema of a list of maps or of scalars (&lt;list&lt;string&gt;&gt;); null for other types.</summary>
     public SchemaNode? Element { get; init; }
 
     public SchemaNode? Child(string key)
@@ -36,6 +36,7 @@ public sealed class SchemaNode
     {
         SchemaType.Map => "a map",
         SchemaType.ListOfMaps => "a list of maps",
+        SchemaType.ListOfScalars => $"a list of {Element!.TypeName}s",
         SchemaType.String when Choices is not null => "one of " + string.Join("|", Choices),
         _ => Type.ToString().ToLowerInvariant(),
     } + (Nullable ? " or null" : "");

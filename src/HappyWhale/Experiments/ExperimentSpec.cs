@@ -21,8 +21,16 @@ public sealed record DataSpec
 {
     public string Source { get; init; } = "";
     public string? Root { get; init; }
+    public IReadOnlyList<string> Roots { get; init; } = [];
+    public double QueryShare { get; init; }
+    public double NewIndividualShare { get; init; }
+    public string OnBadImage { get; init; } = "";
+    public long MaxImagePixels { get; init; }
     public bool CleanSpecies { get; init; }
+    public IReadOnlyList<string> Species { get; init; } = [];
     public int MinImagesPerId { get; init; }
+    public int MaxIndividuals { get; init; }
+    public bool DuplicateSingletons { get; init; }
     public int Folds { get; init; }
     public int Fold { get; init; }
     public double HoldoutIndividuals { get; init; }
@@ -39,6 +47,15 @@ public sealed record SynthSpec
     public double NewIndividuals { get; init; }
     public int ImageSize { get; init; }
     public double TypoRate { get; init; }
+    public double SizeVariation { get; init; }
+    public int JpegQualityMin { get; init; }
+    public int JpegQualityMax { get; init; }
+    public double WatermarkRate { get; init; }
+    public double WatermarkSize { get; init; }
+    public double OcclusionRate { get; init; }
+    public double OcclusionSize { get; init; }
+    public double BoxMissingRate { get; init; }
+    public double BoxJitter { get; init; }
 }
 
 public sealed record PrepareSpec
@@ -46,6 +63,9 @@ public sealed record PrepareSpec
     public int ImageSize { get; init; }
     public bool Grayscale { get; init; }
     public string Resize { get; init; } = "";
+    public string Crop { get; init; } = "";
+    public IReadOnlyList<string> Boxes { get; init; } = [];
+    public double BoxMargin { get; init; }
     public int ShardImages { get; init; }
 }
 

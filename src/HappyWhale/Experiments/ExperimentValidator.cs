@@ -48,7 +48,10 @@ internal static class ExperimentValidator
                     else errors.Add(new(list.Items[i].At, $"{path}.{i} must be a map of keys, not {list.Items[i].Describe()}"));
                 }
                 break;
-            case SchemaType.Map or SchemaType.ListOfMaps:
+            case SchemaType.ListOfScalars when node is SourceList list:
+                for (int i = 0; i < list.Items.Count; i++) CheckScalar(list.Items[i], schema.Element!, $"{path}.{i}", errors);
+                break;
+            case SchemaType.Map or SchemaType.ListOfMaps or SchemaType.ListOfScalars:
                 errors.Add(new(node.At, $"{path} must be {schema.TypeName}, not {node.Describe()}"));
                 break;
             default:

@@ -41,9 +41,18 @@ public static partial class SchemaFromDefaults
     [GeneratedRegex(@"^<\s*(\w+)\s*(\?)?\s*>\s*(.*)$")]
     private static partial Regex TypeRule();
 
+    [GeneratedRegex(@"^<\s*list\s*<\s*(\w+)\s*>\s*>\s*(.*)$")]
+    private static partial Regex ListRule();
+
     /// <summary>The parsed leading rule of a comment; every part is optional.</summary>
     private sealed record Rule(string Description, IReadOnlyList<string>? Choices = null,
-        (double, double)? Range = null, SchemaType? Type = null, bool Nullable = false);
+        (double, double)? Range = null, SchemaType? Type = null, bool Nullable = false, SchemaType? ListOf = null);
+
+    private static SchemaType? ScalarTypeNamed(string name) => name switch
+    {
+        "string" => SchemaType.String, "int" => SchemaType.Int,
+        "float" => SchemaType.Float, "bool" => SchemaType.Bool, _ => null,
+    };
 
     private static Rule ParseRule(string comment, SourcePosition at, List<ExperimentError> errors)
     {
@@ -56,13 +65,15 @@ public static partial class SchemaFromDefaults
             errors.Add(new(at, $"range rule '{comment}' needs two numbers, low <= high"));
             return new(comment);
         }
+        if (ListRule().Match(comment) is { Success: true } l)
+        {
+            SchemaType? element = ScalarTypeNamed(l.Groups[1].Value);
+            if (element is null) errors.Add(new(at, $"unknown list element type '<list<{l.Groups[1].Value}>>'; use string, int, float or bool"));
+            return new(l.Groups[2].Value, ListOf: element ?? SchemaType.String);
+        }
         if (TypeRule().Match(comment) is { Success: true } t)
         {
-            SchemaType? type = t.Groups[1].Value switch
-            {
-                "string" => SchemaType.String, "int" => SchemaType.Int,
-                "float" => SchemaType.Float, "bool" => SchemaType.Bool, _ => null,
-            };
+            SchemaType? type = ScalarTypeNamed(t.Groups[1].Value);
             if (type is null) errors.Add(new(at, $"unknown type '<{t.Groups[1].Value}>'; use string, int, float or bool"));
             return new(t.Groups[3].Value, Type: type, Nullable: t.Groups[2].Success);
         }
@@ -100,9 +111,12 @@ public static partial class SchemaFromDefaults
             {
                 case SourceMap map:
                     return FromMap(path, map, keyAt, rule.Description);
+                case SourceList list when rule.ListOf is { } elementType:
+                    return FromScalarList(path, list, keyAt, elementType, rule.Description);
                 case SourceList list:
                     return FromList(path, list, keyAt, rule.Description);
                 default:
+                    if (rule.ListOf is not null) errors.Add(new(keyAt, $"{path}: a <list<...>> rule needs a list default such as []"));
                     return FromScalar(path, (SourceScalar)value, keyAt, rule);
             }
         }
@@ -131,6 +145,23 @@ public static partial class SchemaFromDefaults
             return new SchemaNode
             {
                 Path = path, Type = SchemaType.ListOfMaps, Element = element, Default = defaults,
+                Description = description, DeclaredAt = at,
+            };
+        }
+
+        // A list of scalars: the element type comes from the <list<type>> rule, so the default may be [].
+        private SchemaNode FromScalarList(string path, SourceList list, SourcePosition at, SchemaType elementType, string description)
+        {
+            var element = new SchemaNode { Path = path, Type = elementType, DeclaredAt = at };
+            var defaults = new JsonArray();
+            foreach (var item in list.Items)
+            {
+                if (item is SourceScalar s && !s.IsNull && ScalarValues.TryConvert(s, elementType, out var json)) defaults.Add(json);
+                else errors.Add(new(item.At, $"{path}: every element of the default must be {element.TypeName}"));
+            }
+            return new SchemaNode
+            {
+                Path = path, Type = SchemaType.ListOfScalars, Element = element, Default = defaults,
                 Description = description, DeclaredAt = at,
             };
         }

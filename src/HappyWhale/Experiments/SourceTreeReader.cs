@@ -27,9 +27,13 @@ internal static partial class SourceTreeReader
     public static SourceDocument Read(TextReader text, string sourceLabel, int columnOffset = 0)
     {
         var state = new ReaderState(sourceLabel, columnOffset);
+        // Comments come from a token-level pass: YamlDotNet's parser, fed comment tokens, rejects a
+        // trailing comment after a flow sequence ("b: [] # ..."), which list defaults need.
+        string content = text.ReadToEnd();
+        CollectComments(content, state.Comments);
         try
         {
-            var parser = new Parser(new Scanner(text, skipComments: false));
+            var parser = new Parser(new Scanner(new StringReader(content), skipComments: true));
             state.Parser = parser;
             state.Next();
             state.Expect<StreamStart>();
@@ -49,6 +53,17 @@ internal static partial class SourceTreeReader
             state.Errors.Add(new(state.Position(e.Start), "YAML syntax error: " + StripMarks(e.Message)));
             return new(null, state.Comments, state.Errors);
         }
+    }
+
+    private static void CollectComments(string content, List<SourceComment> comments)
+    {
+        try
+        {
+            var scanner = new Scanner(new StringReader(content), skipComments: false);
+            while (scanner.MoveNext())
+                if (scanner.Current is YamlDotNet.Core.Tokens.Comment c) comments.Add(new((int)c.Start.Line, c.Value.Trim()));
+        }
+        catch (YamlException) { }   // the parser pass reports syntax errors with their positions
     }
 
     // YamlDotNet prefixes messages with "(Line: 1, Col: 2, Idx: 3) - (...): "; our error carries the position already.

@@ -3,50 +3,85 @@ using HappyWhale.Experiments;
 
 namespace HappyWhale.Imaging;
 
+/// <summary>Options of a prepare run beyond the prepare section: bad input policy, pixel limit and boxes.</summary>
+public sealed record PrepareOptions(BadImagePolicy OnBadImage = BadImagePolicy.Stop, long MaxImagePixels = BadItems.DefaultMaxImagePixels,
+    BoxTable? Boxes = null, double BoxMargin = 1.0);
+
+/// <summary>What a prepare run wrote: the rows, the bad items it skipped, and how boxes were used.</summary>
+public sealed record PrepareOutcome(IReadOnlyList<PreparedRow> Rows, IReadOnlyList<BadItem> Skipped, int Cropped, int NoBox, int BadBox);
+
 /// <summary>
 /// Turns photos into a prepared set (see <see cref="PreparedSet"/>): decodes and resizes in parallel,
 /// a chunk at a time with a bounded degree of parallelism, and writes results in input order, so the
-/// output is identical whatever the thread timing.
+/// output is identical whatever the thread timing. Bad images are collected, never thrown one by one:
+/// with the stop policy the run ends with a <see cref="UserException"/> listing every one (the caller's
+/// output folder is temporary, so nothing half-written remains); with skip they are left out.
 /// </summary>
 public static class Preparer
 {
     public static IReadOnlyList<PreparedRow> Prepare(
         IReadOnlyList<(string path, Sample sample, string subset)> items,
-        PrepareSpec spec, string outputDir, IProgress<int>? progress = null, int maxDegreeOfParallelism = 0)
+        PrepareSpec spec, string outputDir, IProgress<int>? progress = null, int maxDegreeOfParallelism = 0) =>
+        Run(items.Select(i => new SourceImage(i.sample, i.subset, i.path, () => File.OpenRead(i.path))).ToList(),
+            spec, outputDir, new PrepareOptions(), [], progress, maxDegreeOfParallelism).Rows;
+
+    public static PrepareOutcome Run(IReadOnlyList<SourceImage> items, PrepareSpec spec, string outputDir, PrepareOptions options,
+        IReadOnlyList<BadItem> earlierProblems, IProgress<int>? progress = null, int maxDegreeOfParallelism = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(spec.ImageSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(spec.ShardImages, 1);
         foreach (var item in items)
-            if (item.subset is not ("train" or "test"))
-                throw new ArgumentException($"{item.path}: subset '{item.subset}' is not train or test");
+            if (item.Subset is not ("train" or "test"))
+                throw new ArgumentException($"{item.Location}: subset '{item.Subset}' is not train or test");
 
+        bool crop = spec.Crop == "box";
         var preparer = new ImagePreparer(spec.ImageSize, ImagePreparer.ParseResize(spec.Resize), spec.Grayscale);
+        long maxPixels = options.MaxImagePixels > 0 ? options.MaxImagePixels : BadItems.DefaultMaxImagePixels;
         int degree = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount;
         int chunk = Math.Max(16, degree * 8);
         Directory.CreateDirectory(outputDir);
 
+        var bad = new List<BadItem>(earlierProblems);
         var rows = new List<PreparedRow>(items.Count);
-        var decoded = new byte[chunk][];
+        var decoded = new (byte[]? Pixels, CropOutcome Crop, string? Error)[chunk];
+        int cropped = 0, noBox = 0, badBox = 0;
         NpyShardWriter? writer = null;
         try
         {
             for (int start = 0; start < items.Count; start += chunk)
             {
                 int n = Math.Min(chunk, items.Count - start);
-                Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = degree },
-                    i => decoded[i] = preparer.Prepare(items[start + i].path));
+                Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = degree }, i =>
+                {
+                    var item = items[start + i];
+                    Box? box = crop && options.Boxes is { } boxes && boxes.TryGet(item.Sample.Image, out var b) ? b : null;
+                    decoded[i] = Decode(preparer, item, box, options.BoxMargin, maxPixels, crop);
+                });
                 for (int i = 0; i < n; i++)
                 {
-                    int row = start + i, shard = row / spec.ShardImages;
+                    var item = items[start + i];
+                    var (pixels, outcome, error) = decoded[i];
+                    decoded[i] = default;
+                    if (pixels is null)
+                    {
+                        string listed = item.ListedOnLine is { } line ? $" (listed on line {line} of the label CSV)" : "";
+                        bad.Add(new BadItem(item.Location, null, error + listed));
+                        continue;
+                    }
+                    switch (outcome)
+                    {
+                        case CropOutcome.Cropped: cropped++; break;
+                        case CropOutcome.NoBox: noBox++; break;
+                        case CropOutcome.BadBox: badBox++; break;
+                    }
+                    int row = rows.Count, shard = row / spec.ShardImages;
                     if (writer is null || writer.Count == spec.ShardImages)
                     {
                         writer?.Dispose();
                         writer = new NpyShardWriter(Path.Combine(outputDir, PreparedIndex.ShardFileName(shard)), spec.ImageSize, spec.ImageSize);
                     }
-                    var (_, sample, subset) = items[row];
-                    rows.Add(new PreparedRow(row, shard, writer.Count, sample.Image, sample.Species, sample.IndividualId, subset));
-                    writer.Append(decoded[i]);
-                    decoded[i] = null!;
+                    rows.Add(new PreparedRow(row, shard, writer.Count, item.Sample.Image, item.Sample.Species, item.Sample.IndividualId, item.Subset));
+                    writer.Append(pixels);
                 }
                 progress?.Report(start + n);
             }
@@ -55,7 +90,22 @@ public static class Preparer
         {
             writer?.Dispose();
         }
+        BadItems.ThrowIfStopping(bad, options.OnBadImage);
         PreparedIndex.Write(Path.Combine(outputDir, PreparedIndex.FileName), rows);
-        return rows;
+        return new PrepareOutcome(rows, bad, cropped, noBox, badBox);
+    }
+
+    static (byte[]?, CropOutcome, string?) Decode(ImagePreparer preparer, SourceImage item, Box? box, double margin, long maxPixels, bool crop)
+    {
+        try
+        {
+            using var stream = item.Open();
+            var (pixels, outcome) = preparer.Prepare(stream, box, margin, maxPixels, crop);
+            return (pixels, outcome, null);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return (null, default, "image file not found"); }
+        catch (BadImageException e) { return (null, default, e.Message); }
+        catch (IOException e) { return (null, default, $"cannot read ({e.Message})"); }
+        catch (UnauthorizedAccessException e) { return (null, default, $"cannot read ({e.Message})"); }
     }
 }

@@ -27,7 +27,7 @@ public static class EvaluateStage
             new Dictionary<string, string> { ["train"] = trainKey, ["prepare"] = prepareKey },
             new Dictionary<string, string>());
 
-    public static JsonObject Compute(ExperimentSpec spec, PreparedSet images, string trainFolder, KaggleSource source, string folder, Action<int>? progress)
+    public static JsonObject Compute(ExperimentSpec spec, PreparedSet images, string trainFolder, IImageSource source, string folder, Action<int>? progress)
     {
         var classes = TrainStage.ReadClasses(trainFolder);
         using var model = ModelFactory.Create(spec.Model, classes.Count);
@@ -86,8 +86,7 @@ public static class EvaluateStage
                 File.WriteAllLines(truthPath, new[] { "image,individual_id" }
                     .Concat(testImages.Select(i => $"{i},{(allKnown.Contains(truthIds[i]) ? truthIds[i] : NewIndividual.Id)}")));
                 metrics["test_map5"] = SubmissionScorer.Score(submissionPath, truthPath);
-                string sample = Path.Combine(source.Root, "sample_submission.csv");
-                if (File.Exists(sample)) metrics["sample_submission_map5"] = SampleSubmission.Score(sample, truthPath);
+                if (source.SampleSubmissionPath is { } sample) metrics["sample_submission_map5"] = SampleSubmission.Score(sample, truthPath);
             }
         }
         metrics["new_individual_threshold"] = threshold;

@@ -30,6 +30,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         CheckDevice();
 
         var source = ResolveSource();
+        using var disposeSource = source.Source as IDisposable;
         if (last == 0) return Result([], new Dictionary<string, double>());
 
         var sizes = Spec.Train.Phases.Select(p => p.ImageSize ?? Spec.Prepare.ImageSize).ToList();
@@ -72,7 +73,12 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
                     var task = ctx.AddTask("synth: generating photos", maxValue: EstimatedSynthImages());
                     return SynthStage.Compute(Spec.Synth, folder, new Progress<int>(n => task.Increment(n)));
                 }));
-            return new ResolvedSource(new KaggleSource(run.Folder), "synth:" + run.Key);
+            return new ResolvedSource(new KaggleSource(run.Folder, "synth:" + run.Key), "synth:" + run.Key);
+        }
+        if (Spec.Data.Source == "folder")
+        {
+            var folder = DataSourceResolver.Folder(Spec.Data, options.RepoRoot);
+            return new ResolvedSource(folder, folder.Fingerprint);
         }
         string root = DataSourceResolver.KaggleRoot(Spec.Data, options.RepoRoot);
         return new ResolvedSource(new KaggleSource(root), SourceFingerprint.Compute(root));
@@ -83,16 +89,20 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
     StageRun Prepare(ResolvedSource source, int size)
     {
         var spec = Spec.Prepare with { ImageSize = size };
-        return Stage(PrepareStage.Request(experiment, size, source.Fingerprint), $"prepare {size}px", folder =>
+        var run = Stage(PrepareStage.Request(experiment, size, source.Fingerprint), $"prepare {size}px", folder =>
             ConsoleProgress.Run(ctx =>
             {
                 ProgressTask? task = null;
-                return PrepareStage.Compute(source.Source, spec, folder, total =>
+                return PrepareStage.Compute(source.Source, spec, Spec.Data, folder, total =>
                 {
                     task = ctx.AddTask($"prepare: decoding at {size}px", maxValue: total);
                     return new Progress<int>(n => task.Increment(n));
                 });
             }));
+        if (_runs.Count(r => r.Stage == StageNames.Prepare) == 1 && CacheManifest.TryRead(run.Folder)?.Summary is { } summary)
+            foreach (var line in PrepareStage.ReportLines(summary, Spec.Data))
+                AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
+        return run;
     }
 
     StageRun Train(int phase, int size, StageRun prepared, StageRun? previous)

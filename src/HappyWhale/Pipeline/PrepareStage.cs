@@ -6,33 +6,92 @@ using HappyWhale.Imaging;
 namespace HappyWhale.Pipeline;
 
 /// <summary>
-/// prepare: source fingerprint + prepare section (at one image size) -> uint8 .npy shards + index.csv
-/// holding every training and test image. Labels stay as in train.csv; cleaning happens at use.
+/// prepare: source fingerprint + prepare section (at one image size) + the data keys that decide which
+/// images are read -> uint8 .npy shards + index.csv holding every training and test image. Labels stay as
+/// in train.csv; cleaning happens at use (the species typos found are reported in the summary). Bad inputs
+/// stop the run with a list of every one, or are skipped and listed (data.on_bad_image).
 /// </summary>
 public static class PrepareStage
 {
-    public const int Version = 1;
+    public const int Version = 2;
 
     public static StageRequest Request(ResolvedExperiment experiment, int imageSize, string sourceFingerprint)
     {
         var parameters = experiment.Section("prepare")!.AsObject().DeepClone().AsObject();
         parameters["image_size"] = imageSize;
+        var data = experiment.Section("data")!.AsObject();
+        var read = new JsonObject();
+        foreach (var key in DataKeys(experiment.Spec.Data)) read[key] = data[key]?.DeepClone();
+        parameters["data"] = read;
         return new StageRequest(StageNames.Prepare, Version, parameters, new Dictionary<string, string>(),
             new Dictionary<string, string> { ["source"] = sourceFingerprint });
     }
 
-    public static JsonObject Compute(KaggleSource source, PrepareSpec spec, string folder, Func<int, IProgress<int>> progressFor)
+    /// <summary>The data keys prepare reads: the bad-input policy, and for the folder source the query split.</summary>
+    static IEnumerable<string> DataKeys(DataSpec data) =>
+        data.Source == "folder"
+            ? ["on_bad_image", "max_image_pixels", "query_share", "new_individual_share", "seed"]
+            : ["on_bad_image", "max_image_pixels"];
+
+    public static JsonObject Compute(IImageSource source, PrepareSpec spec, string folder, Func<int, IProgress<int>> progressFor) =>
+        Compute(source, spec, new DataSpec { OnBadImage = "stop", MaxImagePixels = BadItems.DefaultMaxImagePixels }, folder, progressFor);
+
+    public static JsonObject Compute(IImageSource source, PrepareSpec spec, DataSpec data, string folder, Func<int, IProgress<int>> progressFor)
     {
-        var items = new List<(string path, Sample sample, string subset)>();
-        foreach (var s in source.ReadTrain()) items.Add((source.TrainImagePath(s.Image), s, "train"));
-        foreach (var image in source.ListTestImages()) items.Add((source.TestImagePath(image), new Sample(image, "", ""), "test"));
-        var rows = Preparer.Prepare(items, spec, folder, progressFor(items.Count));
-        return new JsonObject
+        var listing = source.List();
+        var problems = new List<BadItem>(listing.Problems);
+        BoxTable? boxes = null;
+        if (spec.Crop == "box")
+        {
+            var files = spec.Boxes.Select(source.DataFile).OfType<string>().ToList();
+            if (files.Count == 0)
+                throw new UserException($"prepare.crop is box but none of prepare.boxes ({string.Join(", ", spec.Boxes)}) exists under {source.Description}; " +
+                                        "add the box CSV (image,x0,y0,x1,y1[,confidence]) there, list the right file names, or set prepare.crop: none.");
+            boxes = BoxTable.Read(files, problems);
+        }
+        var policy = BadItems.ParsePolicy(data.OnBadImage);
+        var options = new PrepareOptions(policy, data.MaxImagePixels, boxes, spec.BoxMargin);
+        var outcome = Preparer.Run(listing.Images, spec, folder, options, problems, progressFor(listing.Images.Count));
+        var rows = outcome.Rows;
+
+        var typos = SpeciesCleaner.Clean(rows.Where(r => r.Subset == "train").Select(r => r.Sample).ToList()).Merges;
+        var summary = new JsonObject
         {
             ["images"] = rows.Count,
             ["train_images"] = rows.Count(r => r.Subset == "train"),
             ["test_images"] = rows.Count(r => r.Subset == "test"),
             ["image_size"] = spec.ImageSize,
+            ["species_typos"] = new JsonArray(typos.Select(m => (JsonNode)new JsonObject { ["from"] = m.From, ["to"] = m.To, ["rows"] = m.Rows }).ToArray()),
+            ["bad_items_skipped"] = new JsonArray(outcome.Skipped.Select(b => (JsonNode)JsonValue.Create(b.ToString())).ToArray()),
         };
+        if (spec.Crop == "box")
+            summary["boxes"] = new JsonObject
+            {
+                ["files"] = new JsonArray(boxes!.Files.Select(f => (JsonNode)JsonValue.Create(Path.GetFileName(f))).ToArray()),
+                ["cropped"] = outcome.Cropped,
+                ["no_box_whole_image"] = outcome.NoBox,
+                ["unusable_box_whole_image"] = outcome.BadBox,
+            };
+        foreach (var (key, count) in listing.Counts) summary[key] = count;
+        return summary;
+    }
+
+    /// <summary>Console lines worth seeing from a prepare summary (also on a cache hit): species merges, skipped items, box fallbacks.</summary>
+    public static IEnumerable<string> ReportLines(JsonObject summary, DataSpec data)
+    {
+        if (summary["species_typos"] is JsonArray { Count: > 0 } typos)
+        {
+            var list = string.Join(", ", typos.Select(t => $"{t!["from"]} -> {t["to"]} ({t["rows"]} rows)"));
+            yield return data.CleanSpecies ? $"species cleaned: {list}" : $"species typos kept (data.clean_species is false): {list}";
+        }
+        if (summary["bad_items_skipped"] is JsonArray { Count: > 0 } skipped)
+        {
+            yield return $"skipped {skipped.Count} bad input item(s) (data.on_bad_image: skip):";
+            foreach (var item in skipped) yield return "  " + item;
+        }
+        if (summary["boxes"] is JsonObject boxes)
+            yield return $"boxes: {boxes["cropped"]} cropped, {boxes["no_box_whole_image"]} without a box and {boxes["unusable_box_whole_image"]} with an unusable box used whole";
+        if (summary["duplicate_images_skipped"] is JsonValue dup && dup.GetValue<int>() > 0)
+            yield return $"{dup} image(s) found in more than one root were read once (first root wins)";
     }
 }

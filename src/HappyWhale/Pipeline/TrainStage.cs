@@ -58,7 +58,7 @@ public static class TrainStage
     {
         var data = experiment.Section("data")!.AsObject();
         var split = new JsonObject();
-        foreach (var key in new[] { "clean_species", "min_images_per_id", "folds", "fold", "holdout_individuals", "seed" })
+        foreach (var key in new[] { "clean_species", "species", "min_images_per_id", "max_individuals", "duplicate_singletons", "folds", "fold", "holdout_individuals", "seed" })
             split[key] = data[key]?.DeepClone();
         return split;
     }

@@ -11,7 +11,7 @@ public class SchemaFromDefaultsTests
     {
         var source = Schema.Find("data.source")!;
         Assert.Equal(SchemaType.String, source.Type);
-        Assert.Equal(["synthetic", "kaggle"], source.Choices);
+        Assert.Equal(["synthetic", "kaggle", "folder"], source.Choices);
         Assert.StartsWith("where images come from", source.Description);
         Assert.Equal("synthetic", source.Default!.GetValue<string>());
     }

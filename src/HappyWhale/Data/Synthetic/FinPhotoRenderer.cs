@@ -1,8 +1,19 @@
+using HappyWhale.Imaging;
+
 namespace HappyWhale.Data.Synthetic;
 
 /// <summary>A rendered photo: RGB bytes (row-major, 3 per pixel), its size, the JPEG quality to save it
-/// with, and the fin's bounding box in pixels.</summary>
-public sealed record RenderedPhoto(byte[] Rgb, int Width, int Height, int JpegQuality, int X0, int Y0, int X1, int Y1);
+/// with, and the box a detector reports for the fin (jittered, sometimes too small; none when <see cref="HasBox"/> is false).</summary>
+public sealed record RenderedPhoto(byte[] Rgb, int Width, int Height, int JpegQuality, int X0, int Y0, int X1, int Y1, bool HasBox = true);
+
+/// <summary>The generator's realism knobs (the synth section): size, JPEG quality, watermarks, occlusion, detector noise.</summary>
+public sealed record RenderOptions(double SizeVariation = 0.45, int JpegQualityMin = 70, int JpegQualityMax = 95,
+    double WatermarkRate = 0, double WatermarkSize = 0.06, double OcclusionRate = 0, double OcclusionSize = 0.25,
+    double BoxMissingRate = 0, double BoxJitter = 0)
+{
+    public static RenderOptions From(Experiments.SynthSpec s) => new(s.SizeVariation, s.JpegQualityMin, s.JpegQualityMax,
+        s.WatermarkRate, s.WatermarkSize, s.OcclusionRate, s.OcclusionSize, s.BoxMissingRate, s.BoxJitter);
+}
 
 /// <summary>
 /// Renders one photo of one individual's fin: water with a colour cast, the back and the fin, the
@@ -21,10 +32,15 @@ public static class FinPhotoRenderer
         (90, 100, 110),  // overcast grey
     ];
 
-    public static RenderedPhoto Render(SpeciesProfile species, IndividualMarks marks, int nominalSize, Random rng)
+    static readonly string[] Watermarks = ["HAPPYWHALE", "OCEAN TOURS", "(C) MARINE LAB", "PHOTO 2019", "SEA-EXPLORER.COM", "WHALE WATCH CO", "ID: CATALOGUE"];
+
+    public static RenderedPhoto Render(SpeciesProfile species, IndividualMarks marks, int nominalSize, Random rng) =>
+        Render(species, marks, nominalSize, rng, new RenderOptions());
+
+    public static RenderedPhoto Render(SpeciesProfile species, IndividualMarks marks, int nominalSize, Random rng, RenderOptions options)
     {
         // Size and framing.
-        int longSide = Math.Max(32, (int)Math.Round(nominalSize * (0.8 + 0.45 * rng.NextDouble())));
+        int longSide = Math.Max(32, (int)Math.Round(nominalSize * (0.8 + options.SizeVariation * rng.NextDouble())));
         double aspect = 1.0 + 0.6 * rng.NextDouble();
         bool portrait = rng.NextDouble() < 0.15;
         int width = portrait ? (int)Math.Round(longSide / aspect) : longSide;
@@ -98,6 +114,21 @@ public static class FinPhotoRenderer
         for (int i = 0; i < front.Length; i++) front[i] *= 0.9f;
         Blend(rgb, front, (cast.R * 0.9, cast.G * 0.9, cast.B * 0.9), width, height, shadeTop: false);
 
+        // Partial occlusion: spray, a bird or a boat's bow over part of the fin.
+        var (bx0, by0, bx1, by1) = Bounds(fin, width, height);
+        if (rng.NextDouble() < options.OcclusionRate)
+        {
+            double radius = Math.Max(2, basePx * options.OcclusionSize * (0.4 + 0.6 * rng.NextDouble()));
+            double ox = bx0 + (bx1 - bx0) * rng.NextDouble(), oy = by0 + (by1 - by0) * rng.NextDouble();
+            var blob = new float[width * height];
+            var outline = PolygonRasterizer.Ellipse(ox, oy, radius * (1 + 0.8 * rng.NextDouble()), radius, rng.NextDouble() * Math.PI, 24);
+            for (int k = 0; k < outline.Length; k++)   // a lumpy edge
+                outline[k] = (ox + (outline[k].X - ox) * (0.8 + 0.4 * rng.NextDouble()), oy + (outline[k].Y - oy) * (0.8 + 0.4 * rng.NextDouble()));
+            PolygonRasterizer.Fill(blob, width, height, outline);
+            var colour = rng.Next(3) switch { 0 => (235.0, 240.0, 245.0), 1 => (28.0, 26.0, 30.0), _ => (170.0, 60.0, 45.0) };
+            Blend(rgb, blob, colour, width, height, shadeTop: false);
+        }
+
         // Lighting, noise and quantisation.
         double brightness = 0.75 + 0.45 * rng.NextDouble();
         double light = rng.NextDouble();
@@ -117,8 +148,34 @@ public static class FinPhotoRenderer
             bytes[i + 2] = ToByte(b + n);
         }
 
-        var (x0, y0, x1, y1) = Bounds(fin, width, height);
-        return new RenderedPhoto(bytes, width, height, 70 + rng.Next(26), x0, y0, x1, y1);
+        // A text watermark in a corner, block letters drawn by pixels.
+        if (rng.NextDouble() < options.WatermarkRate)
+        {
+            string text = Watermarks[rng.Next(Watermarks.Length)];
+            int scale = Math.Max(1, (int)Math.Round(height * options.WatermarkSize / PixelFont.GlyphHeight));
+            int textWidth = PixelFont.Width(text, scale), margin = Math.Max(2, height / 40);
+            int tx = rng.NextDouble() < 0.5 ? margin : width - textWidth - margin;
+            int ty = rng.NextDouble() < 0.5 ? margin : height - PixelFont.GlyphHeight * scale - margin;
+            byte shade = rng.NextDouble() < 0.75 ? (byte)255 : (byte)20;
+            PixelFont.Draw(bytes, width, height, tx, ty, text, (shade, shade, shade), scale, 0.45 + 0.4 * rng.NextDouble());
+        }
+
+        // What a detector would report: edges off by up to box_jitter of the box size, sometimes a box on part
+        // of the fin only (too small), sometimes nothing.
+        int quality = Math.Clamp(options.JpegQualityMin + rng.Next(Math.Max(1, options.JpegQualityMax - options.JpegQualityMin + 1)), 1, 100);
+        bool hasBox = rng.NextDouble() >= options.BoxMissingRate;
+        double w = bx1 - bx0, h = by1 - by0;
+        double dx0 = bx0 + w * options.BoxJitter * (2 * rng.NextDouble() - 1), dx1 = bx1 + w * options.BoxJitter * (2 * rng.NextDouble() - 1);
+        double dy0 = by0 + h * options.BoxJitter * (2 * rng.NextDouble() - 1), dy1 = by1 + h * options.BoxJitter * (2 * rng.NextDouble() - 1);
+        if (rng.NextDouble() < options.BoxJitter)
+        {
+            double keep = 0.2 + 0.3 * rng.NextDouble(), fx = rng.NextDouble() * (1 - keep), fy = rng.NextDouble() * (1 - keep);
+            (dx0, dx1) = (bx0 + w * fx, bx0 + w * (fx + keep));
+            (dy0, dy1) = (by0 + h * fy, by0 + h * (fy + keep));
+        }
+        int x0 = Math.Clamp((int)Math.Floor(dx0), 0, width), x1 = Math.Clamp((int)Math.Ceiling(dx1), 0, width);
+        int y0 = Math.Clamp((int)Math.Floor(dy0), 0, height), y1 = Math.Clamp((int)Math.Ceiling(dy1), 0, height);
+        return new RenderedPhoto(bytes, width, height, quality, x0, y0, x1, y1, hasBox);
     }
 
     static void Blend(float[] rgb, float[] mask, (double R, double G, double B) colour, int width, int height, bool shadeTop)
