@@ -5,6 +5,7 @@ var target        = Argument("target", "Experiment");
 var configuration = Argument("configuration", "Release");
 var exp           = Argument<string>("exp", null);
 var sets          = Arguments<string>("set", new string[0]);
+var overlays      = Arguments<string>("overlay", new string[0]);
 var force         = HasArgument("force") ? Argument<string>("force", "true") : null;
 var root          = MakeAbsolute(Directory(".."));  // script lives in build/
 var cli           = root.CombineWithFilePath($"src/HappyWhale.Cli/bin/{configuration}/net10.0/HappyWhale.Cli.dll");
@@ -15,6 +16,7 @@ void Happywhale(string verb, params string[] extra)
     args.AppendQuoted(cli.FullPath).Append(verb);
     if (exp != null) args.Append("--exp").AppendQuoted(exp);
     foreach (var s in sets) args.Append("--set").AppendQuoted(s);
+    foreach (var o in overlays) args.Append("--overlay").AppendQuoted(o);
     if (force != null) args.Append(force == "true" || force == "" ? "--force" : $"--force={force}");
     foreach (var e in extra) if (e != null) args.AppendQuoted(e);
     var env = new Dictionary<string, string>();

@@ -24,7 +24,8 @@ static class Commands
           score     --submission FILE --labels FILE                          MAP@5 of a submission CSV
           sync-tracking [--exp NAME]                                         replay spooled MLflow records, mark dead runs KILLED
 
-        NAME is a file under experiments/ (.yaml optional). --repo DIR names the repository (default: found from here).
+        NAME is a file under experiments/ (.yaml optional). --overlay NAME applies experiments/overlays/NAME.yaml
+        (e.g. --overlay cpu shrinks any experiment to run on a CPU with the synthetic set). --repo DIR names the repository (default: found from here).
         """;
 
     public static int Run(CliArgs cli)
@@ -58,8 +59,12 @@ static class Commands
     static ResolvedExperiment Load(CliArgs cli, string repoRoot, string? fallback = null)
     {
         string name = cli.Get("exp") ?? fallback ?? throw new UserException("this verb needs an experiment: --exp NAME (a file under experiments/).");
-        return ExperimentLoader.Load(Path.Combine(repoRoot, "experiments"), name, cli.GetAll("set"));
+        return ExperimentLoader.Load(Path.Combine(repoRoot, "experiments"), name, cli.GetAll("set"), Overlays(cli));
     }
+
+    /// <summary>--overlay cpu (repeatable, or comma-separated): files under experiments/overlays/ applied before --set.</summary>
+    static IReadOnlyList<string> Overlays(CliArgs cli) =>
+        cli.GetAll("overlay").SelectMany(o => o.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
 
     static int RunPipeline(CliArgs cli, string lastStage, bool report, string? defaultExperiment = null)
     {

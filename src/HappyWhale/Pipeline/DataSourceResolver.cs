@@ -18,13 +18,14 @@ public static class DataSourceResolver
             throw new UserException(
                 $"data.source is kaggle but no data folder is set. Set data.root (or ${DataRootVariable}) to the competition folder " +
                 "holding train.csv, train_images/ and test_images/. Get it with: kaggle competitions download -c happy-whale-and-dolphin. " +
-                "To try the pipeline without it, use the synthetic set (data.source: synthetic).");
+                "To try this experiment on a CPU with the synthetic set instead, add --overlay=cpu.");
         root = Path.GetFullPath(Path.IsPathRooted(root) ? root : Path.Combine(repoRoot, root));
         var source = new KaggleSource(root);
         if (!File.Exists(source.TrainCsv) || !Directory.Exists(source.TrainImagesDir))
             throw new UserException(
                 $"{root} is not a Kaggle Happywhale folder: expected {source.TrainCsv} and {source.TrainImagesDir}/. " +
-                "Get the data with: kaggle competitions download -c happy-whale-and-dolphin, unzip it there, or point data.root elsewhere.");
+                "Get the data with: kaggle competitions download -c happy-whale-and-dolphin, unzip it there, or point data.root elsewhere; " +
+                "to try the experiment on a CPU with the synthetic set instead, add --overlay=cpu.");
         return root;
     }
 

@@ -41,6 +41,8 @@ public static class ExperimentLogger
                 run.LogMetric("lr", e.LearningRate, epoch);
                 run.LogMetric("images_per_second", e.ImagesPerSecond, epoch);
                 if (e.ValidationMap5 is { } v) run.LogMetric("val_map5_epoch", v, epoch);
+                foreach (var (group, rate) in e.GroupLearningRates ?? new Dictionary<string, double>())
+                    run.LogMetric($"lr/{group}", rate, epoch);
                 epoch++;
             }
             foreach (var (name, value) in result.Metrics) run.LogMetric(name, value);

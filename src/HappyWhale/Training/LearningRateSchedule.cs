@@ -25,3 +25,30 @@ public sealed record WarmupCosineSchedule(double Peak, long TotalSteps, long War
     public static WarmupCosineSchedule ForPhase(double peak, long totalSteps, double warmupShare, double floorRatio) =>
         new(peak, totalSteps, (long)Math.Round(totalSteps * warmupShare), floorRatio);
 }
+
+/// <summary>
+/// The public TPU baselines' schedule, per step: linear ramp from start x peak to the peak over
+/// the ramp epochs, held for the sustain epochs, then exponential decay by <c>decay</c> per epoch
+/// towards the floor (floorRatio x peak).
+/// </summary>
+public sealed record RampSchedule(double Peak, long StepsPerEpoch, double StartRatio, double RampEpochs, double SustainEpochs, double Decay,
+    double FloorRatio) : ILearningRateSchedule
+{
+    public double At(long step)
+    {
+        double epoch = (double)step / Math.Max(1, StepsPerEpoch);
+        double start = Peak * StartRatio, floor = Peak * FloorRatio;
+        if (epoch < RampEpochs) return start + (Peak - start) * epoch / RampEpochs;
+        if (epoch < RampEpochs + SustainEpochs) return Peak;
+        return floor + (Peak - floor) * Math.Pow(Decay, epoch - RampEpochs - SustainEpochs);
+    }
+}
+
+public static class LearningRateSchedules
+{
+    public static ILearningRateSchedule For(HappyWhale.Experiments.TrainSpec spec, double peak, long stepsPerEpoch, int epochs) => spec.Schedule switch
+    {
+        "ramp" => new RampSchedule(peak, stepsPerEpoch, spec.Ramp.Start, spec.Ramp.Epochs, spec.Ramp.SustainEpochs, spec.Ramp.Decay, spec.MinLr),
+        _ => WarmupCosineSchedule.ForPhase(peak, stepsPerEpoch * epochs, spec.Warmup, spec.MinLr),
+    };
+}

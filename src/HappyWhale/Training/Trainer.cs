@@ -16,7 +16,7 @@ public sealed record LabelledRows(IReadOnlyList<int> Rows, IReadOnlyList<long> L
 
 /// <summary>What one epoch did.</summary>
 public sealed record EpochStats(int Phase, int Epoch, int Epochs, double Loss, double Accuracy, double LearningRate,
-    double ImagesPerSecond, double Seconds, double? ValidationMap5 = null);
+    double ImagesPerSecond, double Seconds, double? ValidationMap5 = null, IReadOnlyDictionary<string, double>? GroupLearningRates = null);
 
 /// <summary>Receives progress from the trainer (console bars, MLflow, tests).</summary>
 public interface ITrainingObserver
@@ -34,19 +34,21 @@ public sealed class NonFiniteLossException(string message) : UserException(messa
 /// Trains one phase: AdamW, warmup + cosine per step, batch augmentation, ArcFace loss.
 /// Each step runs inside its own dispose scope so native memory stays flat.
 /// </summary>
-public sealed class Trainer(TrainSpec spec, ITrainingObserver observer)
+public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earlyUntil = 4)
 {
     /// <param name="checkpoint">where end-of-epoch checkpoints go; an existing one is resumed from.</param>
     /// <param name="validate">scores the model after an epoch (validation MAP@5), or null to skip.</param>
     public IReadOnlyList<EpochStats> RunPhase(ReidModel model, IImageBatches images, LabelledRows data, PhaseSpec phase, int phaseIndex,
         PhaseCheckpoint? checkpoint = null, Func<double?>? validate = null)
     {
-        int batchSize = Math.Min(spec.BatchSize, data.Rows.Count);
+        int batchSize = Math.Min(phase.BatchSize ?? spec.BatchSize, data.Rows.Count);
         // BatchNorm cannot train on a batch of one image: a trailing single image is dropped.
         int stepsPerEpoch = data.Rows.Count / batchSize + (data.Rows.Count % batchSize >= 2 ? 1 : 0);
-        var schedule = WarmupCosineSchedule.ForPhase(phase.Lr, (long)stepsPerEpoch * phase.Epochs, spec.Warmup, spec.MinLr);
+        var schedule = LearningRateSchedules.For(spec, phase.Lr, stepsPerEpoch, phase.Epochs);
         var augment = new TensorAugment(spec.Augment);
-        using var optimizer = optim.AdamW(model.parameters(), lr: phase.Lr, weight_decay: spec.WeightDecay);
+        using var grouped = new GroupedOptimizer(model, spec, earlyUntil, phase.Lr);
+        var optimizer = grouped.Optimizer;
+        int accumulate = Math.Max(1, spec.Accumulate);
 
         using var classMargins = data.ClassMargins is null ? null : tensor(data.ClassMargins.ToArray());
         bool speciesLoss = model.SpeciesHead is not null && data.SpeciesLabels is not null && model.SpeciesLossWeight > 0;
@@ -71,6 +73,7 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer)
             new Random((int)(epochSeed % int.MaxValue)).Shuffle(permutation);
 
             model.train();
+            grouped.ApplyFreezing(epoch);
             observer.EpochStarted(phaseIndex, epoch, phase.Epochs, stepsPerEpoch * batchSize);
             var clock = Stopwatch.StartNew();
             double lossSum = 0, lr = 0;
@@ -83,7 +86,7 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer)
                 var rows = batch.Select(i => data.Rows[i]).ToArray();
                 var labels = tensor(batch.Select(i => data.Labels[i]).ToArray());
                 lr = schedule.At(step);
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+                grouped.SetLearningRate(lr);
 
                 var x = ImageNetNormalization.Apply(augment.Apply(images.ReadBatch(rows), generator));
                 var embeddings = model.forward(x);
@@ -101,9 +104,10 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer)
                         $"training loss became {lossValue} at phase {phaseIndex + 1}, epoch {epoch + 1}, step {step} (learning rate {lr:g4}); " +
                         $"the last finite loss was {lastFiniteLoss:g4}. Lower train.phases[].lr or check the data.");
                 lastFiniteLoss = lossValue;
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
+                // Gradient accumulation: sum the gradients of `accumulate` batches, then one step.
+                if (s % accumulate == 0) optimizer.zero_grad();
+                (accumulate > 1 ? loss / accumulate : loss).backward();
+                if ((s + 1) % accumulate == 0 || s == stepsPerEpoch - 1) optimizer.step();
 
                 lossSum += lossValue * rows.Length;
                 correct += logits.argmax(1).eq(labels).sum().item<long>();
@@ -112,7 +116,7 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer)
             }
             double seconds = clock.Elapsed.TotalSeconds;
             var stats = new EpochStats(phaseIndex, epoch, phase.Epochs, lossSum / Math.Max(1, seen), (double)correct / Math.Max(1, seen),
-                lr, seen / Math.Max(seconds, 1e-9), seconds, validate?.Invoke());
+                lr, seen / Math.Max(seconds, 1e-9), seconds, validate?.Invoke(), grouped.LearningRates());
             history.Add(stats);
             checkpoint?.Save(model, optimizer, new PhaseCheckpoint.State(epoch + 1, history.ToList()));
             observer.EpochFinished(stats);
