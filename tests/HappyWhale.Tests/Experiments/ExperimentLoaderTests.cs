@@ -35,8 +35,16 @@ public class ExperimentLoaderTests
     [Fact]
     public void Every_repository_experiment_loads()
     {
-        foreach (var file in Directory.EnumerateFiles(Repo, "*.yaml", SearchOption.AllDirectories))
+        var overlays = Directory.EnumerateFiles(Path.Combine(Repo, ExperimentLoader.OverlaysFolder), "*.yaml")
+            .Select(f => Path.GetFileNameWithoutExtension(f)!).ToList();
+        Assert.NotEmpty(overlays);
+        foreach (var file in Directory.EnumerateFiles(Repo, "*.yaml", SearchOption.AllDirectories)
+                     .Where(f => !f.Contains(Path.DirectorySeparatorChar + ExperimentLoader.OverlaysFolder + Path.DirectorySeparatorChar)))
+        {
             ExperimentLoader.Load(Repo, file, []);
+            // Every overlay (e.g. the CPU one) must apply cleanly to every experiment.
+            foreach (var overlay in overlays) ExperimentLoader.Load(Repo, file, [], [overlay]);
+        }
     }
 
     [Fact]

@@ -90,6 +90,7 @@ public class ResolvedExperimentTests
                 new ExperimentDifference("train.phases.1.image_size", null, "null"),
                 new ExperimentDifference("train.phases.1.epochs", null, "2"),
                 new ExperimentDifference("train.phases.1.lr", null, "0.001"),
+                new ExperimentDifference("train.phases.1.batch_size", null, "null"),
                 new ExperimentDifference("train.batch_size", "32", "64"),
             ],
             diff.OrderBy(d => d.Key == "train.batch_size"));

@@ -47,7 +47,7 @@ public class SchemaFromDefaultsTests
     {
         var phases = Schema.Find("train.phases")!;
         Assert.Equal(SchemaType.ListOfMaps, phases.Type);
-        Assert.Equal(["image_size", "epochs", "lr"], phases.Element!.Children.Select(c => c.Key));
+        Assert.Equal(["image_size", "epochs", "lr", "batch_size"], phases.Element!.Children.Select(c => c.Key));
         var imageSize = Schema.Find("train.phases.0.image_size")!;
         Assert.Equal(SchemaType.Int, imageSize.Type);
         Assert.True(imageSize.Nullable);

@@ -43,7 +43,9 @@ public class TrainerHeadOptionsTests
         var train = new TrainSpec
         {
             BatchSize = 4, Optimizer = "adamw", WeightDecay = 0, Warmup = 0, MinLr = 0.1, LabelSmoothing = 0.1,
-            Augment = new AugmentSpec { Hflip = 0, RotateDeg = 0 }, Seed = 1, Threads = 0, Device = "cpu",
+            Augment = new AugmentSpec { Hflip = 0, RotateDeg = 0 }, Seed = 1, Threads = 0, Device = "cpu", Accumulate = 1,
+            LrGroups = new GroupValues<double> { Stem = 1, Early = 1, Late = 1, Neck = 1, Head = 1 },
+            Unfreeze = new GroupValues<int>(),
         };
         var before = model.SpeciesHead!.Weight.detach().clone();
         var history = new Trainer(train, new NullObserver())
