@@ -42,7 +42,7 @@ public static class ExperimentLogger
                 run.LogMetric("images_per_second", e.ImagesPerSecond, epoch);
                 if (e.ValidationMap5 is { } v) run.LogMetric("val_map5_epoch", v, epoch);
                 foreach (var (group, rate) in e.GroupLearningRates ?? new Dictionary<string, double>())
-                    run.LogMetric($"lr/{group}", rate, epoch);
+                    run.LogMetric($"lr_{group}", rate, epoch);
                 epoch++;
             }
             foreach (var (name, value) in result.Metrics) run.LogMetric(name, value);
