@@ -2,11 +2,12 @@ using System.Text.Json.Nodes;
 
 namespace HappyWhale.Experiments;
 
-public enum SchemaType { String, Int, Float, Bool, Map, ListOfMaps }
+public enum SchemaType { String, Int, Float, Bool, Map, ListOfMaps, ListOfStrings }
 
 /// <summary>
 /// What one key of defaults.yaml allows. Maps carry their children in file order; a list of maps
-/// carries the schema of one element, whose keys are all optional in user files.
+/// carries the schema of one element, whose keys are all optional in user files; a list of strings
+/// (declared by a list-of-words default or, when the default is empty, a &lt;string[]&gt; rule) may be empty.
 /// </summary>
 public sealed class SchemaNode
 {
@@ -36,6 +37,7 @@ public sealed class SchemaNode
     {
         SchemaType.Map => "a map",
         SchemaType.ListOfMaps => "a list of maps",
+        SchemaType.ListOfStrings => "a list of strings",
         SchemaType.String when Choices is not null => "one of " + string.Join("|", Choices),
         _ => Type.ToString().ToLowerInvariant(),
     } + (Nullable ? " or null" : "");
@@ -54,6 +56,7 @@ public sealed class ExperimentSchema(SchemaNode root, string defaultsPath)
         foreach (var part in dottedPath.Split('.'))
         {
             if (node is { Type: SchemaType.ListOfMaps } && int.TryParse(part, out _)) continue;
+            if (node is { Type: SchemaType.ListOfStrings } && int.TryParse(part, out _)) return node;
             if (node is { Type: SchemaType.ListOfMaps }) node = node.Element;
             node = node?.Child(part);
             if (node is null) return null;

@@ -48,7 +48,16 @@ internal static class ExperimentValidator
                     else errors.Add(new(list.Items[i].At, $"{path}.{i} must be a map of keys, not {list.Items[i].Describe()}"));
                 }
                 break;
-            case SchemaType.Map or SchemaType.ListOfMaps:
+            case SchemaType.ListOfStrings when node is SourceList list:
+                for (int i = 0; i < list.Items.Count; i++)
+                {
+                    if (list.Items[i] is not SourceScalar { IsNull: false } item)
+                        errors.Add(new(list.Items[i].At, $"{path}.{i} must be a string, not {list.Items[i].Describe()}"));
+                    else if (item.Value.Length == 0)
+                        errors.Add(new(item.At, $"{path}.{i} must not be empty"));
+                }
+                break;
+            case SchemaType.Map or SchemaType.ListOfMaps or SchemaType.ListOfStrings:
                 errors.Add(new(node.At, $"{path} must be {schema.TypeName}, not {node.Describe()}"));
                 break;
             default:

@@ -22,6 +22,8 @@ internal static class ResolvedTreeBuilder
         // Each element starts from the element defaults, so a phase may give only what differs.
         SchemaType.ListOfMaps => new JsonArray(((SourceList)node).Items
             .Select(item => (JsonNode?)Build((SourceMap)item, schema.Element!)).ToArray()),
+        SchemaType.ListOfStrings => new JsonArray(((SourceList)node).Items
+            .Select(item => (JsonNode?)JsonValue.Create(((SourceScalar)item).Value)).ToArray()),
         _ => Scalar((SourceScalar)node, schema.Type),
     };
 

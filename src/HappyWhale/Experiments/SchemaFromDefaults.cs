@@ -7,7 +7,8 @@ namespace HappyWhale.Experiments;
 /// <summary>
 /// Reads experiments/defaults.yaml into an <see cref="ExperimentSchema"/>. The file is the schema by
 /// example: each key's default gives its type, and the key's trailing comment may start with a rule
-/// ({a|b} choices, [lo, hi] range, &lt;type?&gt; for null defaults) followed by a one-line description.
+/// ({a|b} choices, [lo, hi] range, &lt;type?&gt; for null defaults, &lt;string[]&gt; for an empty list of strings)
+/// followed by a one-line description.
 /// </summary>
 public static partial class SchemaFromDefaults
 {
@@ -38,7 +39,7 @@ public static partial class SchemaFromDefaults
     [GeneratedRegex(@"^\[\s*([^,\]]+?)\s*,\s*([^\]]+?)\s*\]\s*(.*)$")]
     private static partial Regex RangeRule();
 
-    [GeneratedRegex(@"^<\s*(\w+)\s*(\?)?\s*>\s*(.*)$")]
+    [GeneratedRegex(@"^<\s*(\w+(?:\[\])?)\s*(\?)?\s*>\s*(.*)$")]
     private static partial Regex TypeRule();
 
     /// <summary>The parsed leading rule of a comment; every part is optional.</summary>
@@ -61,9 +62,9 @@ public static partial class SchemaFromDefaults
             SchemaType? type = t.Groups[1].Value switch
             {
                 "string" => SchemaType.String, "int" => SchemaType.Int,
-                "float" => SchemaType.Float, "bool" => SchemaType.Bool, _ => null,
+                "float" => SchemaType.Float, "bool" => SchemaType.Bool, "string[]" => SchemaType.ListOfStrings, _ => null,
             };
-            if (type is null) errors.Add(new(at, $"unknown type '<{t.Groups[1].Value}>'; use string, int, float or bool"));
+            if (type is null) errors.Add(new(at, $"unknown type '<{t.Groups[1].Value}>'; use string, int, float, bool or string[]"));
             return new(t.Groups[3].Value, Type: type, Nullable: t.Groups[2].Success);
         }
         return new(comment);
@@ -100,9 +101,16 @@ public static partial class SchemaFromDefaults
             {
                 case SourceMap map:
                     return FromMap(path, map, keyAt, rule.Description);
+                case SourceList list when rule.Type == SchemaType.ListOfStrings || (list.Items.Count > 0 && list.Items.All(i => i is SourceScalar)):
+                    return FromStringList(path, list, keyAt, rule);
                 case SourceList list:
                     return FromList(path, list, keyAt, rule.Description);
                 default:
+                    if (rule.Type == SchemaType.ListOfStrings)
+                    {
+                        errors.Add(new(keyAt, $"{path}: <string[]> needs a list default, e.g. []"));
+                        return new SchemaNode { Path = path, Type = SchemaType.ListOfStrings, DeclaredAt = keyAt, Default = new JsonArray() };
+                    }
                     return FromScalar(path, (SourceScalar)value, keyAt, rule);
             }
         }
@@ -132,6 +140,22 @@ public static partial class SchemaFromDefaults
             {
                 Path = path, Type = SchemaType.ListOfMaps, Element = element, Default = defaults,
                 Description = description, DeclaredAt = at,
+            };
+        }
+
+        /// <summary>A list of words: `[]` with a &lt;string[]&gt; rule, or a list of scalars (each read as a string).</summary>
+        private SchemaNode FromStringList(string path, SourceList list, SourcePosition at, Rule rule)
+        {
+            if (rule.Nullable) errors.Add(new(at, $"{path}: a list of strings cannot be null; use [] for none"));
+            var defaults = new JsonArray();
+            foreach (var item in list.Items)
+            {
+                if (item is SourceScalar { IsNull: false } s) defaults.Add(JsonValue.Create(s.Value));
+                else errors.Add(new(item.At, $"{path}: every element of a list of strings must be a word, not {item.Describe()}"));
+            }
+            return new SchemaNode
+            {
+                Path = path, Type = SchemaType.ListOfStrings, Default = defaults, Description = rule.Description, DeclaredAt = at,
             };
         }
 

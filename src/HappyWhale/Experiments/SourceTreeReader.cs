@@ -27,9 +27,13 @@ internal static partial class SourceTreeReader
     public static SourceDocument Read(TextReader text, string sourceLabel, int columnOffset = 0)
     {
         var state = new ReaderState(sourceLabel, columnOffset);
+        var content = text.ReadToEnd();
+        // YamlDotNet's parser fails on a comment right after a flow collection in a block mapping
+        // ("models: []  # ..."), so the parser skips comments and a token scan collects them.
+        CollectComments(content, state.Comments);
         try
         {
-            var parser = new Parser(new Scanner(text, skipComments: false));
+            var parser = new Parser(new Scanner(new StringReader(content), skipComments: true));
             state.Parser = parser;
             state.Next();
             state.Expect<StreamStart>();
@@ -48,6 +52,20 @@ internal static partial class SourceTreeReader
         {
             state.Errors.Add(new(state.Position(e.Start), "YAML syntax error: " + StripMarks(e.Message)));
             return new(null, state.Comments, state.Errors);
+        }
+    }
+
+    private static void CollectComments(string content, List<SourceComment> into)
+    {
+        try
+        {
+            var scanner = new Scanner(new StringReader(content), skipComments: false);
+            while (scanner.MoveNext())
+                if (scanner.Current is YamlDotNet.Core.Tokens.Comment c) into.Add(new((int)c.Start.Line, c.Value.Trim()));
+        }
+        catch (YamlException)
+        {
+            // Syntax errors are the parser's to report, with their position.
         }
     }
 
