@@ -17,7 +17,20 @@ dotnet tests/HappyWhale.Benchmarks/bin/Release/net10.0/HappyWhale.Benchmarks.dll
 
 # 2) numpy on the same files. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (set on some machines) make
 #    OpenBLAS pick a slower kernel; they are removed for this command only.
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" tests/HappyWhale.Benchmarks/knn_numpy.py "$out/knn" 3 | tee "$out/knn_numpy.json"
+#    Debian's numpy calls whatever libblas.so.3 the alternatives system points at; on a machine with
+#    only libblas3 (Netlib's reference BLAS, single-threaded) that is a poor reference. NUMPY_OPENBLAS=1
+#    downloads Debian's libopenblas0-pthread .deb into artifacts/bench/openblas (nothing is installed)
+#    and puts its libblas.so.3 first on LD_LIBRARY_PATH for the numpy process only.
+blas_path=""
+if [[ "${NUMPY_OPENBLAS:-}" == 1 ]]; then
+  dir="$out/openblas"
+  if [[ ! -e "$dir/root/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3" ]]; then
+    mkdir -p "$dir" && (cd "$dir" && apt-get download libopenblas0-pthread && dpkg-deb -x libopenblas0-pthread_*.deb root)
+  fi
+  blas_path="$root/$dir/root/usr/lib/x86_64-linux-gnu/openblas-pthread"
+fi
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ${blas_path:+LD_LIBRARY_PATH="$blas_path${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"} \
+  "$python" tests/HappyWhale.Benchmarks/knn_numpy.py "$out/knn" "${NUMPY_REPEATS:-3}" | tee "$out/knn_numpy.json"
 
 # 3) compare.
 "$python" - "$out" <<'PY'
