@@ -1,8 +1,11 @@
+using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Engines;
+using BenchmarkDotNet.Exporters;
 using BenchmarkDotNet.Exporters.Json;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace HappyWhale.Benchmarks;
@@ -22,9 +25,11 @@ public sealed class BenchConfig : ManualConfig
             .WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(3)
             .WithToolchain(new InProcessEmitToolchain(TimeSpan.FromMinutes(30), logOutput: true))
             .WithId("short"));
+        AddLogger(ConsoleLogger.Default);
+        AddColumnProvider(DefaultColumnProviders.Instance);
         AddDiagnoser(MemoryDiagnoser.Default);
         AddColumn(new PeakWorkingSetColumn());
-        AddExporter(JsonExporter.Full);
+        AddExporter(MarkdownExporter.GitHub, JsonExporter.Full);
         ArtifactsPath = Path.Combine(RepoPaths.Root, "artifacts", "bench", "BenchmarkDotNet.Artifacts");
     }
 }
