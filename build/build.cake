@@ -50,6 +50,13 @@ Task("Test").Does(() =>
     });
 });
 
+// kNN + MAP@5 at competition size, in C# (BenchmarkDotNet) and numpy side by side; see docs/benchmarks.md.
+Task("Bench").Does(() =>
+{
+    int code = StartProcess("bash", new ProcessSettings { Arguments = "tests/HappyWhale.Benchmarks/bench_vs_numpy.sh", WorkingDirectory = root });
+    if (code != 0) throw new Exception($"the benchmark failed (exit code {code}); see the message above.");
+});
+
 Task("Synth").IsDependentOn("Build").Does(() => Happywhale("synth", HasArgument("preview") ? "--preview" : null));
 Task("Prepare").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale("prepare"); });
 Task("Train").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale("train"); });

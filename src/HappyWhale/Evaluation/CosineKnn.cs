@@ -9,12 +9,14 @@ namespace HappyWhale.Evaluation;
 /// <remarks>
 /// The full similarity matrix for the competition (about 28k test x 51k train) would be ~5.7 GB in
 /// float32, so only a block of <c>chunkRows</c> query rows is multiplied at a time; peak extra memory
-/// is chunkRows x galleryRows floats plus the normalised copies of the inputs.
+/// is chunkRows x galleryRows floats plus the normalised copies of the inputs. The default of 2048 rows
+/// keeps that block at ~420 MB for a 51k gallery: the competition-sized benchmark
+/// (tests/HappyWhale.Benchmarks, docs/benchmarks.md) then peaks well under 2 GB of resident memory.
 /// </remarks>
 public static class CosineKnn
 {
     /// <returns>Row-major (queryRows x k') arrays, best first, where k' = min(k, galleryRows).</returns>
-    public static (float[] Similarities, int[] Indices) Search(Tensor queries, Tensor gallery, int k, int chunkRows = 4096)
+    public static (float[] Similarities, int[] Indices) Search(Tensor queries, Tensor gallery, int k, int chunkRows = 2048)
     {
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(gallery);

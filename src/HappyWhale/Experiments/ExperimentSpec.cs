@@ -178,6 +178,8 @@ public sealed record EvaluateSpec
     public int KnnK { get; init; }
     public double NewIndividualThreshold { get; init; }
     public bool TuneThreshold { get; init; }
+    public bool TtaHflip { get; init; }
+    public IReadOnlyList<string> Models { get; init; } = [];
 }
 
 public sealed record TrackingSpec

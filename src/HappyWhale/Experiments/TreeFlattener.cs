@@ -20,6 +20,9 @@ internal static class TreeFlattener
             case JsonObject obj:
                 foreach (var (key, child) in obj) Walk(child, SchemaFromDefaults.Join(path, key), result);
                 break;
+            case JsonArray { Count: 0 }:
+                result[path] = "[]";   // an empty list (evaluate.models: []) is a value too, for diffs and MLflow
+                break;
             case JsonArray array:
                 for (int i = 0; i < array.Count; i++) Walk(array[i], SchemaFromDefaults.Join(path, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), result);
                 break;

@@ -6,42 +6,117 @@ using HappyWhale.Experiments;
 using HappyWhale.Imaging;
 using HappyWhale.Modeling;
 using HappyWhale.Reporting;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace HappyWhale.Pipeline;
 
+/// <summary>A trained model the evaluate stage embeds images with: whose it is, its model section and its train entry.</summary>
+public sealed record EvaluationModel(string Experiment, ModelSpec Model, string TrainKey, string TrainFolder);
+
 /// <summary>
-/// evaluate: train key + prepare key + evaluate section -> metrics.json and submission.csv.
+/// evaluate: train key(s) + prepare key + evaluate section -> metrics.json and submission.csv.
 /// Validation: validation-fold queries against the training split's gallery (held-out
 /// individuals must be answered new_individual). Test: test photos against every training
 /// image, scored against test_labels.csv when the source has it, next to the sample submission.
+/// With several models (evaluate.models) their normalised embeddings are averaged. With
+/// evaluate.tta_hflip the metrics without TTA are reported too (`*_no_tta`), and MAP@5 is broken
+/// down by species (`val_map5/&lt;species&gt;`, `test_map5/&lt;species&gt;`).
 /// </summary>
 public static class EvaluateStage
 {
-    public const int Version = 1;
+    public const int Version = 2;
     public const string MetricsFile = "metrics.json", SubmissionFile = "submission.csv", TestTruthFile = "test_truth.csv",
         ThresholdPlotFile = "threshold.png";
+    /// <summary>The evaluate.models entry naming the experiment being evaluated.</summary>
+    public const string Self = "self";
 
-    public static StageRequest Request(ResolvedExperiment experiment, string trainKey, string prepareKey) =>
-        new(StageNames.Evaluate, Version,
-            new JsonObject { ["evaluate"] = experiment.Section("evaluate")!.DeepClone(), ["split"] = TrainStage.SplitParameters(experiment) },
-            new Dictionary<string, string> { ["train"] = trainKey, ["prepare"] = prepareKey },
-            new Dictionary<string, string>());
+    /// <summary>The model list evaluate.models asks for: [] means this experiment's own model.</summary>
+    public static IReadOnlyList<string> ModelNames(ExperimentSpec spec) => spec.Evaluate.Models.Count == 0 ? [Self] : spec.Evaluate.Models;
 
-    public static JsonObject Compute(ExperimentSpec spec, PreparedSet images, string trainFolder, IImageSource source, string folder, Action<int>? progress)
+    public static StageRequest Request(ResolvedExperiment experiment, IReadOnlyList<EvaluationModel> models, string prepareKey)
     {
-        var classes = TrainStage.ReadClasses(trainFolder);
-        using var model = ModelFactory.Create(spec.Model, classes.Count);
-        model.LoadCheckpoint(Path.Combine(trainFolder, TrainStage.ModelFile));
+        var inputs = new Dictionary<string, string> { ["prepare"] = prepareKey };
+        // One own model keeps the input name it always had; an ensemble names every member's train entry.
+        if (models is [{ Experiment: Self } own]) inputs["train"] = own.TrainKey;
+        else for (int i = 0; i < models.Count; i++) inputs[$"train.{i}.{models[i].Experiment}"] = models[i].TrainKey;
+        return new(StageNames.Evaluate, Version,
+            new JsonObject { ["evaluate"] = experiment.Section("evaluate")!.DeepClone(), ["split"] = TrainStage.SplitParameters(experiment) },
+            inputs, new Dictionary<string, string>());
+    }
 
-        var split = RowSplit.Build(images.Rows, spec.Data);
+    public static JsonObject Compute(ExperimentSpec spec, PreparedSet images, IReadOnlyList<EvaluationModel> models, IImageSource source, string folder, Action<int>? progress)
+    {
         var trainRows = images.Rows.Where(r => r.Subset == "train").Select(r => r.Row).ToList();
         var testRows = images.Rows.Where(r => r.Subset == "test").Select(r => r.Row).ToList();
-        var idOfRow = images.Rows.ToDictionary(r => r.Row, r => r.IndividualId);
+        var embedded = trainRows.Concat(testRows).ToList();
 
-        using var all = EmbeddingExtractor.Extract(model, images, trainRows.Concat(testRows).ToList(), spec.Evaluate.BatchSize, progress: progress);
+        var (main, noTta) = Embed(spec, images, models, embedded, progress);
+        using var _ = main;
+        using var __ = noTta;
+        var metrics = Score(spec, images, main, trainRows, testRows, source, folder, writeFiles: true);
+        if (noTta is not null)
+        {
+            var without = Score(spec, images, noTta, trainRows, testRows, source, folder, writeFiles: false);
+            foreach (var (key, value) in without)
+                if (key is "val_map5" or "test_map5" or "val_map5_configured_threshold" or "new_individual_threshold")
+                    metrics[key + "_no_tta"] = value?.DeepClone();
+        }
+        metrics["models"] = models.Count;
+        File.WriteAllText(Path.Combine(folder, MetricsFile), metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return metrics;
+    }
+
+    /// <summary>Embeddings of every row by every model, averaged; with TTA also the plain ones (null without TTA).</summary>
+    static (Tensor Main, Tensor? NoTta) Embed(ExperimentSpec spec, PreparedSet images, IReadOnlyList<EvaluationModel> models,
+        IReadOnlyList<int> rows, Action<int>? progress)
+    {
+        bool tta = spec.Evaluate.TtaHflip;
+        var mains = new List<Tensor>();
+        var plains = new List<Tensor>();
+        try
+        {
+            foreach (var m in models)
+            {
+                var classes = TrainStage.ReadClasses(m.TrainFolder);
+                using var model = ModelFactory.Create(m.Model, classes.Count);
+                model.LoadCheckpoint(Path.Combine(m.TrainFolder, TrainStage.ModelFile));
+                // Progress counts images of the whole ensemble as a share of one pass.
+                Action<int>? step = progress is null ? null : n => progress(Math.Max(1, n / models.Count));
+                if (tta)
+                {
+                    var (plain, flipped) = EmbeddingExtractor.ExtractWithAndWithoutTta(model, images, rows, spec.Evaluate.BatchSize, step);
+                    plains.Add(plain);
+                    mains.Add(flipped);
+                }
+                else mains.Add(EmbeddingExtractor.Extract(model, images, rows, spec.Evaluate.BatchSize, progress: step));
+            }
+            try
+            {
+                return (EmbeddingEnsemble.Average(mains), tta ? EmbeddingEnsemble.Average(plains) : null);
+            }
+            catch (ArgumentException e)
+            {
+                throw new UserException($"evaluate.models [{string.Join(", ", models.Select(m => m.Experiment))}]: {e.Message}", e);
+            }
+        }
+        finally
+        {
+            foreach (var t in mains.Concat(plains)) t.Dispose();
+        }
+    }
+
+    /// <param name="all">Embeddings of the train rows followed by the test rows.</param>
+    /// <param name="writeFiles">Write the submission, test truth and threshold plot (only for the configured embeddings).</param>
+    static JsonObject Score(ExperimentSpec spec, PreparedSet images, Tensor all, IReadOnlyList<int> trainRows, IReadOnlyList<int> testRows,
+        IImageSource source, string folder, bool writeFiles)
+    {
+        var split = RowSplit.Build(images.Rows, spec.Data);
+        var idOfRow = images.Rows.ToDictionary(r => r.Row, r => r.IndividualId);
         var positionOf = trainRows.Concat(testRows).Select((row, i) => (row, i)).ToDictionary(p => p.row, p => p.i);
         var filler = SampleSubmission.FixedPredictions(trainRows.Select(r => idOfRow[r])).Where(id => id != NewIndividual.Id).ToList();
         var metrics = new JsonObject();
+        var bySpecies = new JsonObject();
         double threshold = spec.Evaluate.NewIndividualThreshold;
 
         // Validation fold: gallery = training split only.
@@ -59,11 +134,14 @@ public static class EvaluateStage
                 var curve = ThresholdTuning.Tune(neighbours.Similarities, neighbours.Indices, neighbours.K, galleryIds, labels,
                     ThresholdTuning.Grid(-0.2, 1.0, 121));
                 threshold = curve.BestThreshold;
-                ThresholdPlot.Write(Path.Combine(folder, ThresholdPlotFile), curve, spec.Evaluate.NewIndividualThreshold);
+                if (writeFiles) ThresholdPlot.Write(Path.Combine(folder, ThresholdPlotFile), curve, spec.Evaluate.NewIndividualThreshold);
             }
-            metrics["val_map5"] = RetrievalEvaluator.Rank(neighbours, galleryIds, threshold, labels, filler).Map5;
+            var val = RetrievalEvaluator.Rank(neighbours, galleryIds, threshold, labels, filler);
+            metrics["val_map5"] = val.Map5;
             metrics["val_queries"] = labels.Count;
             metrics["val_new_individual_share"] = labels.Count(l => l == NewIndividual.Id) / (double)Math.Max(1, labels.Count);
+            if (labels.Count > 0)
+                AddBySpecies(bySpecies, "val_map5", val.Predictions, labels, split.ValidationRows.Select(r => images.Rows[r].Species).ToList());
         }
 
         // Test: gallery = every training image.
@@ -75,23 +153,31 @@ public static class EvaluateStage
             var test = RetrievalEvaluator.Rank(RetrievalEvaluator.Search(queries, gallery, spec.Evaluate.KnnK), allIds, threshold, null, filler);
             var testImages = testRows.Select(r => images.Rows[r].Image).ToList();
             var submission = testImages.Select((image, i) => new SubmissionRow(image, test.Predictions[i].Ids.Take(MapAt5.Cutoff).ToList())).ToList();
-            string submissionPath = Path.Combine(folder, SubmissionFile);
+            string submissionPath = Path.Combine(folder, writeFiles ? SubmissionFile : "submission.no_tta.tmp.csv");
             SubmissionWriter.Write(submissionPath, submission, testImages);
             metrics["test_images"] = testImages.Count;
 
             if (source.ReadTestLabels() is { } truth)
             {
                 string truthPath = Path.Combine(folder, TestTruthFile);
-                var truthIds = truth.ToDictionary(t => t.Image, t => t.IndividualId, StringComparer.Ordinal);
-                File.WriteAllLines(truthPath, new[] { "image,individual_id" }
-                    .Concat(testImages.Select(i => $"{i},{(allKnown.Contains(truthIds[i]) ? truthIds[i] : NewIndividual.Id)}")));
+                var truthOf = truth.ToDictionary(t => t.Image, StringComparer.Ordinal);
+                var truthLabels = testImages.Select(i => allKnown.Contains(truthOf[i].IndividualId) ? truthOf[i].IndividualId : NewIndividual.Id).ToList();
+                File.WriteAllLines(truthPath, new[] { "image,individual_id" }.Concat(testImages.Select((image, i) => $"{image},{truthLabels[i]}")));
                 metrics["test_map5"] = SubmissionScorer.Score(submissionPath, truthPath);
-                if (source.SampleSubmissionPath is { } sample) metrics["sample_submission_map5"] = SampleSubmission.Score(sample, truthPath);
+                AddBySpecies(bySpecies, "test_map5", test.Predictions, truthLabels, testImages.Select(i => truthOf[i].Species).ToList());
+                if (writeFiles && source.SampleSubmissionPath is { } sample) metrics["sample_submission_map5"] = SampleSubmission.Score(sample, truthPath);
             }
+            if (!writeFiles) File.Delete(submissionPath);
         }
         metrics["new_individual_threshold"] = threshold;
-        File.WriteAllText(Path.Combine(folder, MetricsFile), metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        foreach (var (key, value) in bySpecies) metrics[key] = value?.DeepClone();
         return metrics;
+    }
+
+    static void AddBySpecies(JsonObject into, string prefix, IReadOnlyList<RankedPrediction> predictions, IReadOnlyList<string> labels, IReadOnlyList<string> species)
+    {
+        foreach (var (name, score) in SpeciesBreakdown.MapAt5BySpecies(predictions.Select(p => p.Ids).ToList(), labels, species))
+            into[$"{prefix}/{name}"] = score;
     }
 
     public static IReadOnlyDictionary<string, double> ReadMetrics(string folder)

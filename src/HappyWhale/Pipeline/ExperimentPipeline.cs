@@ -42,14 +42,16 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         if (Spec.Train.Threads > 0) torch.set_num_threads(Spec.Train.Threads);
         StageRun? previous = null;
         var history = new List<EpochStats>();
-        for (int phase = 0; phase < sizes.Count; phase++)
+        // evaluate.models may name only other experiments' models: then this one's is not trained.
+        bool ownModel = last == 2 || EvaluateStage.ModelNames(Spec).Contains(EvaluateStage.Self);
+        for (int phase = 0; ownModel && phase < sizes.Count; phase++)
         {
             previous = Train(phase, sizes[phase], prepared[sizes[phase]], previous);
             history.AddRange(TrainStage.ReadHistory(previous.Folder));
         }
         if (last == 2) return Result(history, new Dictionary<string, double>());
 
-        var evaluated = Evaluate(source, previous!, prepared[sizes[^1]]);
+        var evaluated = Evaluate(source, EvaluationModels(previous), prepared[sizes[^1]]);
         return Result(history, EvaluateStage.ReadMetrics(evaluated.Folder));
     }
 
@@ -117,16 +119,35 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         });
     }
 
-    StageRun Evaluate(ResolvedSource source, StageRun trained, StageRun prepared)
+    /// <summary>
+    /// The trained models evaluate.models names, in order: "self" is this experiment's last phase; any
+    /// other name is loaded from experiments/ and run up to train through the cache (a hit once trained).
+    /// </summary>
+    IReadOnlyList<EvaluationModel> EvaluationModels(StageRun? own)
     {
-        var request = EvaluateStage.Request(experiment, trained.Key, prepared.Key);
+        var models = new List<EvaluationModel>();
+        foreach (var name in EvaluateStage.ModelNames(Spec))
+        {
+            if (name == EvaluateStage.Self) { models.Add(new(name, Spec.Model, own!.Key, own.Folder)); continue; }
+            var other = ExperimentLoader.Load(Path.Combine(options.RepoRoot, "experiments"), name);
+            var nested = new ExperimentPipeline(other, options);
+            var trained = nested.Run(StageNames.Train).Last(StageNames.Train)!;
+            _runs.AddRange(nested.Runs.Select(r => r with { Label = $"{name}: {r.Label}" }));
+            models.Add(new(name, other.Spec.Model, trained.Key, trained.Folder));
+        }
+        return models;
+    }
+
+    StageRun Evaluate(ResolvedSource source, IReadOnlyList<EvaluationModel> models, StageRun prepared)
+    {
+        var request = EvaluateStage.Request(experiment, models, prepared.Key);
         return Stage(request, "evaluate", folder =>
         {
             using var images = PreparedSet.Open(prepared.Folder);
             return ConsoleProgress.Run(ctx =>
             {
                 var task = ctx.AddTask("evaluate: embeddings", maxValue: images.Count);
-                return EvaluateStage.Compute(Spec, images, trained.Folder, source.Source, folder, n => task.Increment(n));
+                return EvaluateStage.Compute(Spec, images, models, source.Source, folder, n => task.Increment(n));
             });
         });
     }

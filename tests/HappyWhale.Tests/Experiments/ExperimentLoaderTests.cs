@@ -25,10 +25,10 @@ public class ExperimentLoaderTests
         var exp = ExperimentLoader.Load(Repo, "quickstart", []);
         Assert.Equal("quickstart", exp.Name);
         Assert.Equal(Path.Combine(Repo, "quickstart.yaml"), exp.SourcePath);
-        Assert.Equal(8, exp.Spec.Train.Phases[0].Epochs);
+        Assert.Equal(20, exp.Spec.Train.Phases[0].Epochs);
         Assert.Equal(2e-3, exp.Spec.Train.Phases[0].Lr);
         Assert.Null(exp.Spec.Train.Phases[0].ImageSize);
-        Assert.Equal(5, exp.Spec.Synth.ImagesPerIndividual);
+        Assert.Equal(6, exp.Spec.Synth.ImagesPerIndividual);
         Assert.Equal("efficientnet_b0", exp.Spec.Model.Backbone);
     }
 

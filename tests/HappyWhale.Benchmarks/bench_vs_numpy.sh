@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs the kNN + MAP@5 benchmark in C# (BenchmarkDotNet) and the numpy reference on the same data,
+# then prints both times, peak memory and ours/numpy. Usage: tests/HappyWhale.Benchmarks/bench_vs_numpy.sh
+# Environment: PYTHON (default /usr/bin/python3, Debian's, which has numpy), SKIP_BUILD=1 to reuse the build.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+python="${PYTHON:-/usr/bin/python3}"
+out="artifacts/bench"
+mkdir -p "$out"
+
+if [[ "${SKIP_BUILD:-}" != 1 ]]; then
+  dotnet build -c Release tests/HappyWhale.Benchmarks -nologo -v q
+fi
+# 1) ours: writes artifacts/bench/knn/*.npy (the shared input) and ours.json (MAP@5, peak RSS).
+dotnet tests/HappyWhale.Benchmarks/bin/Release/net10.0/HappyWhale.Benchmarks.dll --filter '*KnnMap5Benchmark*' | tee "$out/knn_dotnet.log"
+
+# 2) numpy on the same files. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (set on some machines) make
+#    OpenBLAS pick a slower kernel; they are removed for this command only.
+#    Debian's numpy calls whatever libblas.so.3 the alternatives system points at; on a machine with
+#    only libblas3 (Netlib's reference BLAS, single-threaded) that is a poor reference. NUMPY_OPENBLAS=1
+#    downloads Debian's libopenblas0-pthread .deb into artifacts/bench/openblas (nothing is installed)
+#    and puts its libblas.so.3 first on LD_LIBRARY_PATH for the numpy process only.
+blas_path=""
+if [[ "${NUMPY_OPENBLAS:-}" == 1 ]]; then
+  dir="$out/openblas"
+  if [[ ! -e "$dir/root/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3" ]]; then
+    mkdir -p "$dir" && (cd "$dir" && apt-get download libopenblas0-pthread && dpkg-deb -x libopenblas0-pthread_*.deb root)
+  fi
+  blas_path="$root/$dir/root/usr/lib/x86_64-linux-gnu/openblas-pthread"
+fi
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ${blas_path:+LD_LIBRARY_PATH="$blas_path${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"} \
+  "$python" tests/HappyWhale.Benchmarks/knn_numpy.py "$out/knn" "${NUMPY_REPEATS:-3}" | tee "$out/knn_numpy.json"
+
+# 3) compare.
+"$python" - "$out" <<'PY'
+import glob, json, os, sys
+out = sys.argv[1]
+report = sorted(glob.glob(os.path.join(out, "BenchmarkDotNet.Artifacts", "results", "*KnnMap5Benchmark-report-full.json")))[-1]
+bench = json.load(open(report))["Benchmarks"][0]
+ours_s = bench["Statistics"]["Mean"] / 1e9
+ours = json.load(open(os.path.join(out, "knn", "ours.json")))
+numpy = json.load(open(os.path.join(out, "knn_numpy.json")))
+mb = lambda b: b / 2**20
+print()
+print(f"ours  (TorchSharp, BenchmarkDotNet mean of {len(bench['Statistics']['OriginalValues'])}): {ours_s:8.2f} s   "
+      f"MAP@5 {ours['map5']:.6f}   peak RSS {mb(ours['peak_rss_bytes']):7.0f} MB   managed alloc/op {mb(bench['Memory']['BytesAllocatedPerOperation']):.0f} MB   torch threads {ours['torch_threads']}")
+print(f"numpy (mean of {len(numpy['seconds_all'])}):                      {numpy['seconds_mean']:8.2f} s   "
+      f"MAP@5 {numpy['map5']:.6f}   peak RSS {mb(numpy['peak_rss_bytes']):7.0f} MB")
+print(f"numpy BLAS: {json.dumps(numpy['blas'])}")
+print(f"ratio ours/numpy = {ours_s / numpy['seconds_mean']:.3f}  ({'ours faster or equal' if ours_s <= numpy['seconds_mean'] else 'ours SLOWER'})")
+if abs(ours['map5'] - numpy['map5']) > 1e-4:
+    print(f"WARNING: MAP@5 differs by {ours['map5'] - numpy['map5']:.2e}")
+PY
