@@ -21,7 +21,7 @@ public sealed record EvaluationModel(string Experiment, ModelSpec Model, string 
 /// image, scored against test_labels.csv when the source has it, next to the sample submission.
 /// With several models (evaluate.models) their normalised embeddings are averaged. With
 /// evaluate.tta_hflip the metrics without TTA are reported too (`*_no_tta`), and MAP@5 is broken
-/// down by species (`val_map5/&lt;species&gt;`, `test_map5/&lt;species&gt;`).
+/// down by species (`val_map5_by_species/&lt;species&gt;`, `test_map5_by_species/&lt;species&gt;`).
 /// </summary>
 public static class EvaluateStage
 {
@@ -177,7 +177,8 @@ public static class EvaluateStage
     static void AddBySpecies(JsonObject into, string prefix, IReadOnlyList<RankedPrediction> predictions, IReadOnlyList<string> labels, IReadOnlyList<string> species)
     {
         foreach (var (name, score) in SpeciesBreakdown.MapAt5BySpecies(predictions.Select(p => p.Ids).ToList(), labels, species))
-            into[$"{prefix}/{name}"] = score;
+            // Not "val_map5/<species>": MLflow's file store cannot hold a metric and a folder of the same name.
+            into[$"{prefix}_by_species/{name}"] = score;
     }
 
     public static IReadOnlyDictionary<string, double> ReadMetrics(string folder)

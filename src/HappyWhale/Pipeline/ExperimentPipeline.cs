@@ -72,8 +72,8 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
             var run = Stage(SynthStage.Request(experiment), "synthetic data", folder =>
                 ConsoleProgress.Run(ctx =>
                 {
-                    var task = ctx.AddTask("synth: generating photos", maxValue: EstimatedSynthImages());
-                    return SynthStage.Compute(Spec.Synth, folder, new Progress<int>(n => task.Increment(n)));
+                    var task = ctx.Add("synth: generating photos", EstimatedSynthImages());
+                    return SynthStage.Compute(Spec.Synth, folder, task.AsRunningTotal());
                 }));
             return new ResolvedSource(new KaggleSource(run.Folder, "synth:" + run.Key), "synth:" + run.Key);
         }
@@ -94,11 +94,11 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         var run = Stage(PrepareStage.Request(experiment, size, source.Fingerprint), $"prepare {size}px", folder =>
             ConsoleProgress.Run(ctx =>
             {
-                ProgressTask? task = null;
+                IProgressTask? task = null;
                 return PrepareStage.Compute(source.Source, spec, Spec.Data, folder, total =>
                 {
-                    task = ctx.AddTask($"prepare: decoding at {size}px", maxValue: total);
-                    return new Progress<int>(n => task.Increment(n));
+                    task = ctx.Add($"prepare: decoding at {size}px", total);
+                    return task.AsRunningTotal();
                 });
             }));
         if (_runs.Count(r => r.Stage == StageNames.Prepare) == 1 && CacheManifest.TryRead(run.Folder)?.Summary is { } summary)
@@ -146,7 +146,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
             using var images = PreparedSet.Open(prepared.Folder);
             return ConsoleProgress.Run(ctx =>
             {
-                var task = ctx.AddTask("evaluate: embeddings", maxValue: images.Count);
+                var task = ctx.Add("evaluate: embeddings", images.Count);
                 return EvaluateStage.Compute(Spec, images, models, source.Source, folder, n => task.Increment(n));
             });
         });

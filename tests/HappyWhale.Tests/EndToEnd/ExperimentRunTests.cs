@@ -1,6 +1,8 @@
 using HappyWhale.Evaluation;
 using HappyWhale.Experiments;
 using HappyWhale.Pipeline;
+using HappyWhale.Reporting;
+using HappyWhale.Tracking;
 
 namespace HappyWhale.Tests.EndToEnd;
 
@@ -23,6 +25,16 @@ public class ExperimentRunTests
         var rows = SubmissionReader.ReadSubmission(submission);
         Assert.Equal(12, rows.Count);
         Assert.All(rows, r => Assert.Equal(5, r.Predictions.Distinct().Count()));
+
+        // The report step: every metric name the pipeline produces must fit MLflow's file store.
+        var experiment = ExperimentLoader.Load(repo.Experiments, "tiny");
+        var logged = first with { RunFolder = RunFolder.Write(options.RunsRoot, experiment, first) };
+        var run = ExperimentLogger.Log(TrackerFactory.Create(null, repo.Root), experiment, logged, repo.Root);
+        var reader = new MlflowFileStoreReader(Path.Combine(repo.Root, "artifacts", "mlruns"));
+        var latest = reader.ReadLatestMetrics(run.RunId);
+        Assert.Equal(first.Metrics["test_map5"], latest["test_map5"]);
+        Assert.Equal(first.History.Count, reader.ReadMetricHistory(run.RunId, "train_loss").Count);
+        Assert.Equal(experiment.Flatten().Count, reader.ReadParams(run.RunId).Count);
 
         var again = new ExperimentPipeline(ExperimentLoader.Load(repo.Experiments, "tiny"), options).Run(StageNames.Evaluate);
         Assert.All(again.Stages, s => Assert.Equal(CacheOutcome.Hit, s.Outcome));

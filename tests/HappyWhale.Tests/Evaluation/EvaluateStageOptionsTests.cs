@@ -20,8 +20,8 @@ public class EvaluateStageOptionsTests
 
         var plain = Run("tiny");
         Assert.DoesNotContain("val_map5_no_tta", plain.Metrics.Keys);
-        var valSpecies = plain.Metrics.Keys.Where(k => k.StartsWith("val_map5/", StringComparison.Ordinal)).ToList();
-        var testSpecies = plain.Metrics.Keys.Where(k => k.StartsWith("test_map5/", StringComparison.Ordinal)).ToList();
+        var valSpecies = plain.Metrics.Keys.Where(k => k.StartsWith("val_map5_by_species/", StringComparison.Ordinal)).ToList();
+        var testSpecies = plain.Metrics.Keys.Where(k => k.StartsWith("test_map5_by_species/", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(valSpecies);
         Assert.NotEmpty(testSpecies);
         Assert.All(valSpecies.Concat(testSpecies), k => Assert.InRange(plain.Metrics[k], 0.0, 1.0));
