@@ -69,7 +69,7 @@ public class ResolvedExperimentTests
             ["description='needs: quoting # here'", "data.root=yes", "train.phases.1.epochs=2", "model.gem_p=4", "train.phases.0.lr=1e-5"]);
         var yaml = original.ToYaml();
         Assert.Contains("\n  gem_p: 4.0\n", yaml);
-        Assert.Contains("\n    - image_size: null\n      epochs: 20\n", yaml);
+        Assert.Contains("\n    - image_size: null\n      epochs: 28\n", yaml);
         files.Write("resolved.yaml", yaml);
         var reloaded = files.Load("resolved");
         Assert.Equal("quickstart", reloaded.Name);
