@@ -66,6 +66,9 @@ Task("Experiment").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale(
 // Send MLflow records spooled while the server was unreachable; mark runs of dead processes KILLED.
 Task("SyncTracking").IsDependentOn("Build").Does(() => Happywhale("sync-tracking"));
 
+// experiments/ci/ against experiments/ci/baselines.yaml; --update-baselines rewrites them on purpose.
+Task("Regression").IsDependentOn("Build").Does(() => Happywhale("regression", HasArgument("update-baselines") ? "--update-baselines" : null));
+
 Task("Clean").Does(() =>
 {
     var artifacts = root.Combine("artifacts");

@@ -19,6 +19,7 @@ static class Commands
           prepare   --exp NAME ...                                           up to prepare
           train     --exp NAME ...                                           up to train
           evaluate  --exp NAME ...                                           up to evaluate
+          regression [--update-baselines]                                    run experiments/ci/ and compare with baselines.yaml
           show      --exp NAME [--set ...]                                   print the resolved experiment
           diff      A B                                                      keys that differ between two experiments
           score     --submission FILE --labels FILE                          MAP@5 of a submission CSV
@@ -41,6 +42,7 @@ static class Commands
             "train" => RunPipeline(cli, StageNames.Train, report: false),
             "evaluate" => RunPipeline(cli, StageNames.Evaluate, report: false),
             "show" => Show(cli),
+            "regression" => Regression(cli),
             "diff" => Diff(cli),
             "score" => Score(cli),
             "sync-tracking" => SyncTracking(cli.Get("exp") is null ? Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") : ExperimentLogger.TrackingUri(Load(cli, RepoRoot(cli))), RepoRoot(cli)),
@@ -114,6 +116,38 @@ static class Commands
         var synth = new ExperimentPipeline(experiment, options).Run(StageNames.Synth).Last(StageNames.Synth)!;
         string path = ContactSheet.Write(synth.Folder, Path.Combine(repoRoot, "artifacts", "reports", "synth_preview.png"));
         AnsiConsole.MarkupLine($"synth preview: [bold]{Markup.Escape(Path.GetRelativePath(repoRoot, path))}[/]");
+        return 0;
+    }
+
+    static int Regression(CliArgs cli)
+    {
+        var clock = Stopwatch.StartNew();
+        string repoRoot = RepoRoot(cli);
+        var options = new PipelineOptions(repoRoot, PipelineOptions.ParseForce(cli.Get("force")), cli.Has("verify"));
+        var outcome = RegressionSuite.Run(options, line => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(line)}[/]"));
+        if (cli.Has("update-baselines"))
+        {
+            string path = RegressionSuite.BaselinesPath(repoRoot);
+            RegressionCheck.Write(path, RegressionSuite.Updated(RegressionCheck.Read(path), outcome.Metrics));
+            AnsiConsole.MarkupLine($"baselines rewritten: {Markup.Escape(Path.GetRelativePath(repoRoot, path))}");
+            return 0;
+        }
+        var table = new Table().Title("regression").AddColumn("experiment").AddColumn("metric")
+            .AddColumn(new TableColumn("baseline").RightAligned()).AddColumn(new TableColumn("tolerance").RightAligned())
+            .AddColumn(new TableColumn("now").RightAligned()).AddColumn(new TableColumn("change").RightAligned()).AddColumn("status");
+        foreach (var r in outcome.Rows)
+            table.AddRow(Markup.Escape(r.Experiment), r.Metric, $"{r.Baseline:F4}", $"{r.Tolerance:F4}",
+                r.Actual is { } a ? $"{a:F4}" : "missing", r.Change is { } c ? $"{c:+0.0000;-0.0000;0.0000}" : "",
+                r.Fell ? "[red]FELL[/]" : "[green]ok[/]");
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"[grey]{clock.Elapsed.TotalSeconds:F0} s[/]");
+        if (outcome.Rows.Count == 0)
+            throw new UserException($"no baselines to compare with in {RegressionSuite.BaselinesPath(repoRoot)}; create them with --update-baselines.");
+        if (outcome.Failed)
+        {
+            AnsiConsole.MarkupLine($"[red]regression: {outcome.Rows.Count(r => r.Fell)} metric(s) fell beyond their tolerance[/]");
+            return 3;
+        }
         return 0;
     }
 

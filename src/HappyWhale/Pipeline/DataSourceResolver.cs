@@ -29,6 +29,13 @@ public static class DataSourceResolver
         return root;
     }
 
+    /// <summary>Folder-source roots that do not exist here (e.g. Omniglot on a machine without shared/): empty when all are present.</summary>
+    public static IReadOnlyList<string> MissingFolderRoots(DataSpec data, string repoRoot) =>
+        data.Source != "folder" ? [] :
+        (data.Root is null ? Array.Empty<string>() : [data.Root]).Concat(data.Roots)
+            .Select(r => Path.GetFullPath(Path.IsPathRooted(r) ? r : Path.Combine(repoRoot, r)))
+            .Where(full => !Directory.Exists(full) && !File.Exists(full)).ToList();
+
     /// <summary>
     /// The folder source's roots (data.root then data.roots, relative to the repository), each checked
     /// before any stage runs: a folder of &lt;species&gt;/&lt;individual&gt;/&lt;image&gt;, a folder holding .zip files, or a .zip.
