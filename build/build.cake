@@ -66,6 +66,21 @@ Task("Experiment").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale(
 // Send MLflow records spooled while the server was unreachable; mark runs of dead processes KILLED.
 Task("SyncTracking").IsDependentOn("Build").Does(() => Happywhale("sync-tracking"));
 
+// Every variant x seed of experiments/ablations/NAME.yaml, then artifacts/reports/NAME/report.md with charts.
+Task("Ablation").IsDependentOn("Build").Does(() =>
+{
+    var name = Argument<string>("ablation", null) ?? throw new Exception("Ablation needs --ablation=NAME (a file under experiments/ablations/).");
+    Happywhale("ablation", "--ablation", name);
+});
+
+// The resolved keys that differ between two experiments, and their latest runs' metrics side by side.
+Task("Diff").IsDependentOn("Build").Does(() =>
+{
+    var pair = (Argument<string>("exps", null) ?? throw new Exception("Diff needs --exps=A,B")).Split(',');
+    if (pair.Length != 2) throw new Exception("Diff needs exactly two experiments: --exps=A,B");
+    Happywhale("diff", pair[0], pair[1]);
+});
+
 // experiments/ci/ against experiments/ci/baselines.yaml; --update-baselines rewrites them on purpose.
 Task("Regression").IsDependentOn("Build").Does(() => Happywhale("regression", HasArgument("update-baselines") ? "--update-baselines" : null));
 

@@ -19,6 +19,7 @@ static class Commands
           prepare   --exp NAME ...                                           up to prepare
           train     --exp NAME ...                                           up to train
           evaluate  --exp NAME ...                                           up to evaluate
+          ablation  --ablation NAME                                          every variant x seed, then report.md + charts
           regression [--update-baselines]                                    run experiments/ci/ and compare with baselines.yaml
           show      --exp NAME [--set ...]                                   print the resolved experiment
           diff      A B                                                      keys that differ between two experiments
@@ -43,6 +44,7 @@ static class Commands
             "evaluate" => RunPipeline(cli, StageNames.Evaluate, report: false),
             "show" => Show(cli),
             "regression" => Regression(cli),
+            "ablation" => Ablation(cli),
             "diff" => Diff(cli),
             "score" => Score(cli),
             "sync-tracking" => SyncTracking(cli.Get("exp") is null ? Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") : ExperimentLogger.TrackingUri(Load(cli, RepoRoot(cli))), RepoRoot(cli)),
@@ -119,6 +121,45 @@ static class Commands
         return 0;
     }
 
+    static int Ablation(CliArgs cli)
+    {
+        var clock = Stopwatch.StartNew();
+        string repoRoot = RepoRoot(cli);
+        string name = cli.Get("ablation") ?? cli.Positional.FirstOrDefault()
+            ?? throw new UserException("ablation needs a name: --ablation NAME (a file under experiments/ablations/).");
+        var ablation = AblationLoader.Load(Path.Combine(repoRoot, "experiments"), name);
+        var options = new PipelineOptions(repoRoot, PipelineOptions.ParseForce(cli.Get("force")), cli.Has("verify"));
+        var runs = AblationRunner.Run(ablation, options, line => AnsiConsole.MarkupLine($"[bold]{Markup.Escape(line)}[/]"));
+        var rows = AblationReport.Summarise(ablation, runs);
+        string folder = Path.Combine(options.ArtifactsRoot, "reports", ablation.Name);
+        string report = AblationReport.Write(folder, ablation, runs, rows);
+
+        // MLflow: one parent run for the ablation, a child run per variant and seed.
+        var tracker = TrackerFactory.Create(ExperimentLogger.TrackingUri(runs[0].Experiment), repoRoot);
+        var parent = tracker.StartRun(ExperimentLogger.ExperimentName(runs[0].Experiment), $"ablation/{ablation.Name}",
+            new Dictionary<string, string> { ["happywhale.ablation"] = ablation.Name });
+        foreach (var run in runs)
+        {
+            var result = run.Result with { RunFolder = RunFolder.Write(options.RunsRoot, run.Experiment, run.Result) };
+            ExperimentLogger.Log(tracker, run.Experiment, result, repoRoot, parent.RunId);
+        }
+        foreach (var row in rows.Where(r => !double.IsNaN(r.Mean))) parent.LogMetric($"{ablation.Metric}_{row.Variant}", row.Mean);
+        parent.LogArtifact(report);
+        parent.End(RunStatus.Finished);
+
+        var table = new Table().Title($"ablation {Markup.Escape(ablation.Name)}").AddColumn("variant").AddColumn("changes")
+            .AddColumn(new TableColumn($"{ablation.Metric} mean ± sd").RightAligned()).AddColumn(new TableColumn("Δ").RightAligned())
+            .AddColumn("beyond noise").AddColumn(new TableColumn("train s").RightAligned());
+        foreach (var r in rows)
+            table.AddRow(Markup.Escape(r.Variant), Markup.Escape(string.Join(" ", r.Changes)), $"{r.Mean:F4} ± {r.StdDev:F4}",
+                $"{r.Delta:+0.0000;-0.0000;0.0000}", r.Significant switch { true => "[green]yes[/]", false => "no", null => "-" }, $"{r.TrainSeconds:F0}");
+        AnsiConsole.Write(table);
+        int computed = runs.Sum(r => r.Result.Stages.Count(s => s.Outcome == CacheOutcome.Computed));
+        AnsiConsole.MarkupLine($"report: [bold]{Markup.Escape(Path.GetRelativePath(repoRoot, report))}[/]; {computed} stage(s) computed, " +
+                               $"{runs.Sum(r => r.Result.Stages.Count) - computed} cache hit(s); {clock.Elapsed.TotalSeconds:F0} s");
+        return 0;
+    }
+
     static int Regression(CliArgs cli)
     {
         var clock = Stopwatch.StartNew();
@@ -166,9 +207,30 @@ static class Commands
         var a = ExperimentLoader.Load(dir, cli.Positional[0], cli.GetAll("set"));
         var b = ExperimentLoader.Load(dir, cli.Positional[1], cli.GetAll("set"));
         var table = new Table().AddColumn("key").AddColumn(Markup.Escape(a.Name)).AddColumn(Markup.Escape(b.Name));
-        foreach (var d in ExperimentDiff.Diff(a, b))
+        foreach (var d in ExperimentDiff.Diff(a, b).Where(d => d.Key is not ("name" or "description")))
             table.AddRow(Markup.Escape(d.Key), Markup.Escape(d.A ?? "(absent)"), Markup.Escape(d.B ?? "(absent)"));
         AnsiConsole.Write(table);
+
+        // The metrics of each experiment's latest finished run in the local MLflow store.
+        var store = TrackerFactory.ResolveFileStoreRoot(ExperimentLogger.TrackingUri(a), repoRoot);
+        if (!TrackerFactory.IsHttp(ExperimentLogger.TrackingUri(a)) && Directory.Exists(store))
+        {
+            var reader = new MlflowFileStoreReader(store);
+            IReadOnlyDictionary<string, double> Latest(ResolvedExperiment e)
+            {
+                var run = reader.FindExperiment(ExperimentLogger.ExperimentName(e)) is null ? null
+                    : reader.ListRuns(ExperimentLogger.ExperimentName(e)).FirstOrDefault(r => r.RunName == e.Name && r.Status == RunStatus.Finished);
+                return run is null ? new Dictionary<string, double>() : reader.ReadLatestMetrics(run.RunId);
+            }
+            var ma = Latest(a);
+            var mb = Latest(b);
+            var metrics = new Table().AddColumn("metric (latest run)").AddColumn(Markup.Escape(a.Name)).AddColumn(Markup.Escape(b.Name)).AddColumn("change");
+            foreach (var key in ma.Keys.Union(mb.Keys).Where(k => !k.Contains('/') && !k.StartsWith("lr") && !k.StartsWith("train_") && k != "images_per_second").Order())
+                metrics.AddRow(Markup.Escape(key), ma.TryGetValue(key, out var va) ? $"{va:F4}" : "-", mb.TryGetValue(key, out var vb) ? $"{vb:F4}" : "-",
+                    ma.ContainsKey(key) && mb.ContainsKey(key) ? $"{mb[key] - ma[key]:+0.0000;-0.0000;0.0000}" : "");
+            if (ma.Count + mb.Count == 0) AnsiConsole.MarkupLine("[grey]no finished runs of these experiments in MLflow yet: run them to compare metrics.[/]");
+            else AnsiConsole.Write(metrics);
+        }
         return 0;
     }
 

@@ -17,7 +17,11 @@ public static class ExperimentLoader
     /// entries apply after the experiment and before --set: one file shrinks any experiment for a CPU</param>
     /// <exception cref="ExperimentException">listing every problem found, each with file, line and column</exception>
     public static ResolvedExperiment Load(string experimentsDir, string nameOrPath, IEnumerable<string>? setOverrides = null,
-        IEnumerable<string>? overlays = null)
+        IEnumerable<string>? overlays = null) => Load(experimentsDir, nameOrPath, setOverrides, overlays, []);
+
+    /// <param name="entryMaps">maps of `dotted.key: value` read from another file (an ablation's variants)</param>
+    internal static ResolvedExperiment Load(string experimentsDir, string nameOrPath, IEnumerable<string>? setOverrides,
+        IEnumerable<string>? overlays, IReadOnlyList<SourceMap> entryMaps)
     {
         var dir = Path.GetFullPath(experimentsDir);
         var (schema, defaultsTree) = SchemaFromDefaults.LoadWithTree(Path.Combine(dir, DefaultsFileName));
@@ -30,6 +34,8 @@ public static class ExperimentLoader
         // Defaults go under before --set, so an override can index into a default list (train.phases.0.epochs).
         var merged = (SourceMap)TreeMerger.Merge(defaultsTree, fromFiles);
         foreach (var overlay in overlays ?? []) ApplyOverlay(dir, overlay, merged, errors);
+        foreach (var map in entryMaps)
+            foreach (var (key, value) in map.Entries) SetOverride.ApplyEntry(merged, key, value, errors);
         var arguments = (setOverrides ?? []).ToList();
         foreach (var argument in arguments) SetOverride.Apply(merged, argument, errors);
         ExperimentValidator.Validate(merged, schema.Root, errors);

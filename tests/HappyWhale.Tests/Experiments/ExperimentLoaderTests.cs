@@ -39,11 +39,24 @@ public class ExperimentLoaderTests
             .Select(f => Path.GetFileNameWithoutExtension(f)!).ToList();
         Assert.NotEmpty(overlays);
         foreach (var file in Directory.EnumerateFiles(Repo, "*.yaml", SearchOption.AllDirectories)
-                     .Where(f => !f.Contains(Path.DirectorySeparatorChar + ExperimentLoader.OverlaysFolder + Path.DirectorySeparatorChar)))
+                     .Where(f => !f.Contains(Path.DirectorySeparatorChar + ExperimentLoader.OverlaysFolder + Path.DirectorySeparatorChar)
+                                 && !f.Contains(Path.DirectorySeparatorChar + AblationLoader.Folder + Path.DirectorySeparatorChar)
+                                 && Path.GetFileName(f) != "baselines.yaml"))
         {
             ExperimentLoader.Load(Repo, file, []);
             // Every overlay (e.g. the CPU one) must apply cleanly to every experiment.
             foreach (var overlay in overlays) ExperimentLoader.Load(Repo, file, [], [overlay]);
+        }
+    }
+
+    [Fact]
+    public void Every_repository_ablation_loads_with_every_variant_and_seed()
+    {
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(Repo, AblationLoader.Folder), "*.yaml"))
+        {
+            var ablation = AblationLoader.Load(Repo, Path.GetFileNameWithoutExtension(file));
+            Assert.NotEmpty(ablation.Variants);
+            Assert.All(ablation.Variants, v => Assert.Equal(Math.Max(1, ablation.Seeds.Count), v.Runs.Count));
         }
     }
 
