@@ -8,7 +8,7 @@ namespace HappyWhale.Pipeline;
 public static class SynthStage
 {
     /// <summary>Bump when the generator draws different images for the same parameters.</summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     public static StageRequest Request(ResolvedExperiment experiment) =>
         new(StageNames.Synth, Version, experiment.Section("synth")!, new Dictionary<string, string>(), new Dictionary<string, string>());

@@ -50,6 +50,27 @@ public class ExperimentRunTests
     }
 
     [Fact]
+    public void Progressive_experiments_that_share_their_first_phase_share_its_checkpoint()
+    {
+        using var repo = new TestRepository();
+        repo.Write("tiny.yaml", TinyExperiment.Yaml);
+        repo.Write("p96.yaml", "extends: tiny.yaml\ntrain:\n  phases: [{image_size: 64, epochs: 1}, {image_size: 96, epochs: 1}]\n");
+        repo.Write("p128.yaml", "extends: tiny.yaml\ntrain:\n  phases: [{image_size: 64, epochs: 1}, {image_size: 128, epochs: 1}]\n");
+        var options = new PipelineOptions(repo.Root);
+
+        var first = new ExperimentPipeline(ExperimentLoader.Load(repo.Experiments, "p96"), options).Run(StageNames.Train);
+        var second = new ExperimentPipeline(ExperimentLoader.Load(repo.Experiments, "p128"), options).Run(StageNames.Train);
+
+        var trainFirst = first.Stages.Where(s => s.Stage == "train").ToList();
+        var trainSecond = second.Stages.Where(s => s.Stage == "train").ToList();
+        Assert.Equal(2, trainSecond.Count);
+        Assert.Equal(CacheOutcome.Hit, trainSecond[0].Outcome);
+        Assert.Equal(trainFirst[0].Key, trainSecond[0].Key);
+        Assert.Equal(CacheOutcome.Computed, trainSecond[1].Outcome);
+        Assert.NotEqual(trainFirst[1].Key, trainSecond[1].Key);
+    }
+
+    [Fact]
     public void Grayscale_changes_the_prepare_key_and_rotation_does_not()
     {
         using var repo = new TestRepository();

@@ -2,7 +2,7 @@ namespace HappyWhale.Data.Synthetic;
 
 /// <summary>
 /// Images per individual with a long tail: a Zipf law P(count >= k) = k^-alpha truncated at
-/// min(10 x mean, 3% of all images) (at least 4): in the competition the most photographed
+/// min(10 x mean, 3% of all images) (at least 4 and twice the mean): in the competition the most photographed
 /// individual holds under 1% of the images, so a small set must not let a few individuals dominate,
 /// whose alpha gives the requested mean, then nudged one image at a time on random individuals so the
 /// total is exactly round(n * mean). With a mean of 4 about three quarters of the individuals have one
@@ -18,7 +18,8 @@ public static class LongTailCounts
         Array.Fill(counts, 1);
         if (mean <= 1.0) return counts;
 
-        int cap = (int)Math.Max(4, Math.Min(10 * mean, 0.03 * individuals * mean));
+        // At least twice the mean, or the requested total could not be reached at all.
+        int cap = (int)Math.Max(Math.Max(4, Math.Ceiling(2 * mean)), Math.Min(10 * mean, 0.03 * individuals * mean));
         double alpha = SolveAlpha(mean, cap);
         for (int i = 0; i < individuals; i++)
         {
