@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 namespace HappyWhale.Evaluation;
 
 /// <summary>Validation MAP@5 at the configured threshold and, when tuning is on, at the best threshold of the grid.</summary>
-public sealed record ValidationScore(double Map5, double Map5AtConfiguredThreshold, double Threshold, ThresholdCurve? Curve);
+public sealed record ValidationScore(double Map5, double Map5AtConfiguredThreshold, double Threshold, ThresholdCurve? Curve,
+    IReadOnlyList<RankedPrediction> Predictions, IReadOnlyList<string> Labels);
 
 /// <summary>
 /// Scores validation queries against the training split's gallery, the way the competition
@@ -19,12 +20,13 @@ public static class ValidationScorer
         EvaluateSpec spec, IReadOnlyList<string> fillerIds)
     {
         var labels = RetrievalEvaluator.AsCompetitionLabels(queryTrueIds, galleryIds.ToHashSet(StringComparer.Ordinal));
-        if (labels.Count == 0) return new ValidationScore(0, 0, spec.NewIndividualThreshold, null);
+        if (labels.Count == 0) return new ValidationScore(0, 0, spec.NewIndividualThreshold, null, [], labels);
         var neighbours = RetrievalEvaluator.Search(queries, gallery, spec.KnnK);
-        double configured = RetrievalEvaluator.Rank(neighbours, galleryIds, spec.NewIndividualThreshold, labels, fillerIds).Map5!.Value;
-        if (!spec.TuneThreshold) return new ValidationScore(configured, configured, spec.NewIndividualThreshold, null);
+        var configured = RetrievalEvaluator.Rank(neighbours, galleryIds, spec.NewIndividualThreshold, labels, fillerIds);
+        if (!spec.TuneThreshold)
+            return new ValidationScore(configured.Map5!.Value, configured.Map5!.Value, spec.NewIndividualThreshold, null, configured.Predictions, labels);
         var curve = ThresholdTuning.Tune(neighbours.Similarities, neighbours.Indices, neighbours.K, galleryIds, labels, ThresholdGrid);
-        double tuned = RetrievalEvaluator.Rank(neighbours, galleryIds, curve.BestThreshold, labels, fillerIds).Map5!.Value;
-        return new ValidationScore(tuned, configured, curve.BestThreshold, curve);
+        var tuned = RetrievalEvaluator.Rank(neighbours, galleryIds, curve.BestThreshold, labels, fillerIds);
+        return new ValidationScore(tuned.Map5!.Value, configured.Map5!.Value, curve.BestThreshold, curve, tuned.Predictions, labels);
     }
 }

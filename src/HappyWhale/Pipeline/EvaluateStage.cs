@@ -121,27 +121,18 @@ public static class EvaluateStage
 
         // Validation fold: gallery = training split only.
         var galleryIds = split.TrainRows.Select(r => idOfRow[r]).ToList();
-        var galleryKnown = galleryIds.ToHashSet(StringComparer.Ordinal);
         using (var gallery = RetrievalEvaluator.Rows(all, split.TrainRows.Select(r => positionOf[r]).ToList()))
         using (var queries = RetrievalEvaluator.Rows(all, split.ValidationRows.Select(r => positionOf[r]).ToList()))
         {
-            var labels = RetrievalEvaluator.AsCompetitionLabels(split.ValidationRows.Select(r => idOfRow[r]), galleryKnown);
-            var neighbours = RetrievalEvaluator.Search(queries, gallery, spec.Evaluate.KnnK);
-            var configured = RetrievalEvaluator.Rank(neighbours, galleryIds, spec.Evaluate.NewIndividualThreshold, labels, filler);
-            metrics["val_map5_configured_threshold"] = configured.Map5;
-            if (spec.Evaluate.TuneThreshold && labels.Count > 0)
-            {
-                var curve = ThresholdTuning.Tune(neighbours.Similarities, neighbours.Indices, neighbours.K, galleryIds, labels,
-                    ThresholdTuning.Grid(-0.2, 1.0, 121));
-                threshold = curve.BestThreshold;
-                if (writeFiles) ThresholdPlot.Write(Path.Combine(folder, ThresholdPlotFile), curve, spec.Evaluate.NewIndividualThreshold);
-            }
-            var val = RetrievalEvaluator.Rank(neighbours, galleryIds, threshold, labels, filler);
+            var val = ValidationScorer.Score(gallery, galleryIds, queries, split.ValidationRows.Select(r => idOfRow[r]).ToList(), spec.Evaluate, filler);
+            metrics["val_map5_configured_threshold"] = val.Map5AtConfiguredThreshold;
+            threshold = val.Threshold;
+            if (writeFiles && val.Curve is { } curve) ThresholdPlot.Write(Path.Combine(folder, ThresholdPlotFile), curve, spec.Evaluate.NewIndividualThreshold);
             metrics["val_map5"] = val.Map5;
-            metrics["val_queries"] = labels.Count;
-            metrics["val_new_individual_share"] = labels.Count(l => l == NewIndividual.Id) / (double)Math.Max(1, labels.Count);
-            if (labels.Count > 0)
-                AddBySpecies(bySpecies, "val_map5", val.Predictions, labels, split.ValidationRows.Select(r => images.Rows[r].Species).ToList());
+            metrics["val_queries"] = val.Labels.Count;
+            metrics["val_new_individual_share"] = val.Labels.Count(l => l == NewIndividual.Id) / (double)Math.Max(1, val.Labels.Count);
+            if (val.Labels.Count > 0)
+                AddBySpecies(bySpecies, "val_map5", val.Predictions, val.Labels, split.ValidationRows.Select(r => images.Rows[r].Species).ToList());
         }
 
         // Test: gallery = every training image.
