@@ -87,6 +87,8 @@ public static class AblationReport
         plot.Axes.Bottom.SetTicks(rows.Select((_, i) => (double)i).ToArray(), rows.Select(r => r.Variant).ToArray());
         plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
         plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
+        // Room for rotated variant names below the axis.
+        if (plot.Axes.Bottom is ScottPlot.AxisPanels.AxisBase bottom) bottom.MinimumSize = 12 + 7 * rows.Max(r => r.Variant.Length);
         plot.Axes.Margins(bottom: 0);
         plot.Title($"{metric} per variant (mean ± sd over seeds)");
         plot.YLabel(metric);
