@@ -6,6 +6,10 @@ public static class Program
 {
     // `dotnet run -c Release --project tests/HappyWhale.Benchmarks -- --filter '*'` runs everything;
     // without arguments BenchmarkDotNet asks which benchmark to run.
-    public static void Main(string[] args) =>
+    // `trainer-overhead` runs the stopwatch report of TrainerOverhead instead.
+    public static void Main(string[] args)
+    {
+        if (args is ["trainer-overhead", ..]) { TrainerOverhead.Run(); return; }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig());
+    }
 }
