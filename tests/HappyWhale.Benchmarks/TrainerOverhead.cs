@@ -15,20 +15,6 @@ namespace HappyWhale.Benchmarks;
 /// </summary>
 public static class TrainerOverhead
 {
-    sealed class MemoryImages(Tensor all) : IImageBatches
-    {
-        public int Count => (int)all.shape[0];
-        public int ImageSize => (int)all.shape[2];
-        public Tensor ReadBatch(IReadOnlyList<int> rows) => all.index_select(0, tensor(rows.Select(r => (long)r).ToArray()));
-    }
-
-    sealed class Quiet : ITrainingObserver
-    {
-        public void EpochStarted(int phase, int epoch, int epochs, int images) { }
-        public void StepFinished(int images, double loss) { }
-        public void EpochFinished(EpochStats stats) { }
-    }
-
     public static void Run(int imageSize = 64, int images = 512, int batch = 32, int epochs = 3, int repeats = 3)
     {
         torch.set_num_threads(Environment.ProcessorCount);
@@ -37,7 +23,7 @@ public static class TrainerOverhead
         int classes = 64;
         using var data = rand(new long[] { images, 3, imageSize, imageSize }, generator: new Generator(1, CPU));
         var labels = Enumerable.Range(0, images).Select(i => (long)(i % classes)).ToList();
-        var source = new MemoryImages(data);
+        var source = new InMemoryImages(data);
 
         var bare = new List<double>();
         var trainer = new List<double>();
@@ -84,7 +70,7 @@ public static class TrainerOverhead
         torch.manual_seed(1);
         using var model = ModelFactory.Create(spec.Model, classes);
         var clock = Stopwatch.StartNew();
-        var history = new Trainer(spec.Train, new Quiet(), spec.Model.Groups.EarlyUntil).RunPhase(model, source,
+        var history = new Trainer(spec.Train, NullTrainingObserver.Instance, spec.Model.Groups.EarlyUntil).RunPhase(model, source,
             new LabelledRows(Enumerable.Range(0, source.Count).ToList(), labels, classes), new PhaseSpec { Epochs = epochs, Lr = 1e-3 }, 0);
         return history.Sum(h => h.ImagesPerSecond * h.Seconds) / clock.Elapsed.TotalSeconds;
     }

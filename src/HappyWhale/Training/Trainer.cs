@@ -124,3 +124,12 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earl
         return history;
     }
 }
+
+/// <summary>An observer that ignores progress (benchmarks, tests, headless library use).</summary>
+public sealed class NullTrainingObserver : ITrainingObserver
+{
+    public static readonly NullTrainingObserver Instance = new();
+    public void EpochStarted(int phase, int epoch, int epochs, int images) { }
+    public void StepFinished(int images, double loss) { }
+    public void EpochFinished(EpochStats stats) { }
+}

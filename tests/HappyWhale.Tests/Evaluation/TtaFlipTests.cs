@@ -7,14 +7,6 @@ namespace HappyWhale.Tests.Evaluation;
 
 public class TtaFlipTests
 {
-    /// <summary>Fixed images in [0, 1], (rows, 3, size, size).</summary>
-    sealed class FixedImages(Tensor images) : IImageBatches
-    {
-        public int Count => (int)images.shape[0];
-        public int ImageSize => (int)images.shape[3];
-        public Tensor ReadBatch(IReadOnlyList<int> rows) => images.index_select(0, tensor(rows.Select(r => (long)r).ToArray()));
-    }
-
     /// <summary>A position-sensitive embedding: a fixed random linear map of the flattened pixels.</summary>
     static nn.Module<Tensor, Tensor> PixelModel(int size)
     {
@@ -41,7 +33,7 @@ public class TtaFlipTests
     static (Tensor Plain, Tensor Tta) Embed(Tensor image)
     {
         using var model = PixelModel(Size);
-        var images = new FixedImages(image);
+        var images = new InMemoryImages(image);
         var rows = Enumerable.Range(0, images.Count).ToList();
         return (EmbeddingExtractor.Extract(model, images, rows, 4, hflipTta: false),
                 EmbeddingExtractor.Extract(model, images, rows, 4, hflipTta: true));
@@ -69,7 +61,7 @@ public class TtaFlipTests
         var images = cat([Asymmetric(), Symmetric()], 0);
         var (plain, tta) = Embed(images);
         using var model = PixelModel(Size);
-        var (plain2, tta2) = EmbeddingExtractor.ExtractWithAndWithoutTta(model, new FixedImages(images), [0, 1], 1);
+        var (plain2, tta2) = EmbeddingExtractor.ExtractWithAndWithoutTta(model, new InMemoryImages(images), [0, 1], 1);
         Assert.Equal(plain.shape, plain2.shape);
         Assert.True(plain.allclose(plain2, rtol: 0, atol: 1e-6));
         Assert.True(tta.allclose(tta2, rtol: 0, atol: 1e-6));

@@ -9,24 +9,6 @@ namespace HappyWhale.Tests.Modeling;
 
 public class TrainerHeadOptionsTests
 {
-    sealed class RandomImages(int count, int size) : IImageBatches
-    {
-        public int Count => count;
-        public int ImageSize => size;
-        public Tensor ReadBatch(IReadOnlyList<int> rows)
-        {
-            using var g = new Generator(1234, CPU);
-            return rand(new long[] { count, 3, size, size }, generator: g).index_select(0, tensor(rows.Select(r => (long)r).ToArray()));
-        }
-    }
-
-    sealed class NullObserver : ITrainingObserver
-    {
-        public void EpochStarted(int phase, int epoch, int epochs, int images) { }
-        public void StepFinished(int images, double loss) { }
-        public void EpochFinished(EpochStats stats) { }
-    }
-
     [Fact]
     public void A_phase_trains_with_subcenters_dynamic_margins_species_head_and_label_smoothing()
     {
@@ -48,8 +30,8 @@ public class TrainerHeadOptionsTests
             Unfreeze = new GroupValues<int>(),
         };
         var before = model.SpeciesHead!.Weight.detach().clone();
-        var history = new Trainer(train, new NullObserver())
-            .RunPhase(model, new RandomImages(8, 32), data, new PhaseSpec { Epochs = 2, Lr = 1e-3 }, 0);
+        var history = new Trainer(train, NullTrainingObserver.Instance)
+            .RunPhase(model, InMemoryImages.Random(8, 32), data, new PhaseSpec { Epochs = 2, Lr = 1e-3 }, 0);
         Assert.Equal(2, history.Count);
         Assert.All(history, h => Assert.True(double.IsFinite(h.Loss)));
         Assert.False((model.SpeciesHead!.Weight == before).all().ToBoolean());   // the species loss reached its head

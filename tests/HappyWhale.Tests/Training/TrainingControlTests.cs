@@ -10,15 +10,6 @@ namespace HappyWhale.Tests.Training;
 
 public class TrainingControlTests
 {
-    /// <summary>Random images held in memory.</summary>
-    sealed class RandomImages(int count, int size) : IImageBatches
-    {
-        readonly Tensor _all = rand(new long[] { count, 3, size, size }, generator: new Generator(7, CPU));
-        public int Count => count;
-        public int ImageSize => size;
-        public Tensor ReadBatch(IReadOnlyList<int> rows) => _all.index_select(0, tensor(rows.Select(r => (long)r).ToArray()));
-    }
-
     static ExperimentSpec Spec(params string[] sets) =>
         ExperimentLoader.Load(Path.Combine(TestRepository.SourceRoot(), "experiments"), "quickstart",
             ["model.embedding_dim=16", "train.validate_each_epoch=false", .. sets]).Spec;
@@ -72,9 +63,9 @@ public class TrainingControlTests
         torch.manual_seed(3);
         using var model = ModelFactory.Create(spec.Model, 4);
         var before = model.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
-        var images = new RandomImages(16, 32);
+        var images = InMemoryImages.Random(16, 32, seed: 7);
         var rows = new LabelledRows(Enumerable.Range(0, 16).ToList(), Enumerable.Range(0, 16).Select(i => (long)(i % 4)).ToList(), 4);
-        new Trainer(spec.Train, new NullObserver(), spec.Model.Groups.EarlyUntil)
+        new Trainer(spec.Train, NullTrainingObserver.Instance, spec.Model.Groups.EarlyUntil)
             .RunPhase(model, images, rows, new PhaseSpec { Epochs = 1, Lr = 1e-2 }, 0);
 
         var after = model.state_dict();
@@ -87,13 +78,6 @@ public class TrainingControlTests
         Assert.False(Same("head.weight"));
         Assert.False(Same("backbone.features.6.0.block.0.0.weight"));
         Assert.False(Same("backbone.features.6.0.block.0.1.running_mean"));
-    }
-
-    sealed class NullObserver : ITrainingObserver
-    {
-        public void EpochStarted(int phase, int epoch, int epochs, int images) { }
-        public void StepFinished(int images, double loss) { }
-        public void EpochFinished(EpochStats stats) { }
     }
 
     [Fact]
