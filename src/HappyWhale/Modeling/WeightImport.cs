@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Security.Cryptography;
 using System.Text;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -67,8 +66,7 @@ public static class WeightImport
     public static string Sha256(string path)
     {
         if (!System.IO.File.Exists(path)) throw new UserException($"model.pretrained: weights file not found: {path}");
-        using var stream = System.IO.File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
+        return FileHash.Sha256Hex(path);
     }
 
     /// <summary>

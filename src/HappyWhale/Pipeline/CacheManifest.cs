@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -32,7 +31,7 @@ public sealed record CacheManifest(
             .Select(f => System.IO.Path.GetRelativePath(folder, f).Replace('\\', '/'))
             .Where(f => f != FileName)
             .OrderBy(f => f, StringComparer.Ordinal)
-            .Select(f => new ManifestFile(f, new FileInfo(System.IO.Path.Combine(folder, f)).Length, HashFile(System.IO.Path.Combine(folder, f))))
+            .Select(f => new ManifestFile(f, new FileInfo(System.IO.Path.Combine(folder, f)).Length, FileHash.Sha256Hex(System.IO.Path.Combine(folder, f))))
             .ToList();
         return new CacheManifest(request.Stage, request.Key, request.Version, request.KeyDocument(), files, started, DateTimeOffset.UtcNow, summary);
     }
@@ -58,14 +57,9 @@ public sealed record CacheManifest(
             var info = new FileInfo(System.IO.Path.Combine(folder, f.Path));
             if (!info.Exists) return $"{f.Path} is missing";
             if (info.Length != f.Size) return $"{f.Path} has {info.Length} bytes, manifest says {f.Size}";
-            if (hashes && HashFile(info.FullName) != f.Sha256) return $"{f.Path} content differs from its recorded hash";
+            if (hashes && FileHash.Sha256Hex(info.FullName) != f.Sha256) return $"{f.Path} content differs from its recorded hash";
         }
         return null;
     }
 
-    public static string HashFile(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
 }

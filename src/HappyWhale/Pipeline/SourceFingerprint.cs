@@ -22,16 +22,10 @@ public static class SourceFingerprint
         {
             var info = new FileInfo(full);
             string line = rel.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || contentHash
-                ? $"{rel}\t{info.Length}\t{HashOf(full)}\n"
+                ? $"{rel}\t{info.Length}\t{FileHash.Sha256Hex(full)}\n"
                 : $"{rel}\t{info.Length}\t{info.LastWriteTimeUtc.Ticks}\n";
             sha.AppendData(Encoding.UTF8.GetBytes(line));
         }
         return Convert.ToHexStringLower(sha.GetHashAndReset());
-    }
-
-    static string HashOf(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 }

@@ -58,12 +58,7 @@ public sealed class MlflowFileStore : ITracker
     /// </summary>
     private static Dictionary<string, string> ResolveTags(string runName, IReadOnlyDictionary<string, string> tags, string? parentRunId)
     {
-        var all = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [MlflowTags.User] = Environment.UserName,
-            [MlflowTags.SourceName] = Environment.GetCommandLineArgs().FirstOrDefault() ?? "<console>",
-            [MlflowTags.SourceType] = MlflowTags.SourceTypeLocal,
-        };
+        var all = MlflowTags.DefaultContext();
         foreach (var (key, value) in tags)
         {
             MlflowNames.ValidateKey("tag", key);

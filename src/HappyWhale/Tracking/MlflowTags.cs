@@ -16,4 +16,12 @@ public static class MlflowTags
     /// <summary>Tag value of SourceType.LOCAL; the run meta.yaml stores the integer form.</summary>
     public const string SourceTypeLocal = "LOCAL";
     public const int SourceTypeLocalCode = 4; // mlflow/entities/source_type.py: NOTEBOOK, JOB, PROJECT, LOCAL, UNKNOWN = range(1, 6)
+
+    /// <summary>The default run context's tags (user, source name, source type), as a fresh map callers add to.</summary>
+    public static Dictionary<string, string> DefaultContext() => new(StringComparer.Ordinal)
+    {
+        [User] = Environment.UserName,
+        [SourceName] = Environment.GetCommandLineArgs().FirstOrDefault() ?? "<console>",
+        [SourceType] = SourceTypeLocal,
+    };
 }

@@ -44,12 +44,7 @@ public sealed class MlflowRestTracker : ITracker, IDisposable
         if (parentRunId is not null) MlflowNames.ValidateRunId(parentRunId);
 
         var localId = Guid.NewGuid().ToString("N");
-        var allTags = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [MlflowTags.User] = Environment.UserName,
-            [MlflowTags.SourceName] = Environment.GetCommandLineArgs().FirstOrDefault() ?? "<console>",
-            [MlflowTags.SourceType] = MlflowTags.SourceTypeLocal,
-        };
+        var allTags = MlflowTags.DefaultContext();
         foreach (var (key, value) in tags)
         {
             MlflowNames.ValidateKey("tag", key);
