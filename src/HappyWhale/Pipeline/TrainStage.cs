@@ -81,7 +81,7 @@ public static class TrainStage
             : null;
         var speciesIndex = species.Select((s, i) => (s, i)).ToDictionary(p => p.s, p => (long)p.i, StringComparer.Ordinal);
         var speciesLabels = spec.Model.SpeciesHead ? split.TrainSpecies.Select(s => speciesIndex[s]).ToList() : null;
-        Func<double?>? validate = spec.Train.ValidateEachEpoch && split.ValidationRows.Count > 0 ? () => ValidationMap5(model, images, split, spec) : null;
+        Func<double?>? validate = spec.Train.ValidateEachEpoch && split.ValidationRows.Count > 0 ? EpochValidation(model, images, split, spec) : null;
         var history = new Trainer(spec.Train, observer, spec.Model.Groups.EarlyUntil)
             .RunPhase(model, images, new LabelledRows(split.TrainRows, split.TrainLabels, split.Classes.Count, margins, speciesLabels), phase, phaseIndex,
                 checkpoint, validate);
@@ -101,15 +101,20 @@ public static class TrainStage
         };
     }
 
-    /// <summary>Validation MAP@5 of the model as it is now (for the per-epoch curve).</summary>
-    static double ValidationMap5(ReidModel model, PreparedSet images, RowSplit split, ExperimentSpec spec)
+    /// <summary>Validation MAP@5 of the model as it is after each epoch (the per-epoch curve).</summary>
+    static Func<double?> EpochValidation(ReidModel model, PreparedSet images, RowSplit split, ExperimentSpec spec)
     {
+        // Labels and fillers do not change between epochs: only the embeddings are recomputed.
         var ids = images.Rows.ToDictionary(r => r.Row, r => r.IndividualId);
-        using var gallery = EmbeddingExtractor.Extract(model, images, split.TrainRows, spec.Evaluate.BatchSize);
-        using var queries = EmbeddingExtractor.Extract(model, images, split.ValidationRows, spec.Evaluate.BatchSize);
         var galleryIds = split.TrainRows.Select(r => ids[r]).ToList();
+        var queryIds = split.ValidationRows.Select(r => ids[r]).ToList();
         var filler = SampleSubmission.FixedPredictions(galleryIds).Where(id => id != NewIndividual.Id).ToList();
-        return ValidationScorer.Score(gallery, galleryIds, queries, split.ValidationRows.Select(r => ids[r]).ToList(), spec.Evaluate, filler).Map5;
+        return () =>
+        {
+            using var gallery = EmbeddingExtractor.Extract(model, images, split.TrainRows, spec.Evaluate.BatchSize);
+            using var queries = EmbeddingExtractor.Extract(model, images, split.ValidationRows, spec.Evaluate.BatchSize);
+            return ValidationScorer.Score(gallery, galleryIds, queries, queryIds, spec.Evaluate, filler).Map5;
+        };
     }
 
     public static IReadOnlyList<EpochStats> ReadHistory(string folder) =>
