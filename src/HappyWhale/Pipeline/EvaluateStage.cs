@@ -6,6 +6,7 @@ using HappyWhale.Experiments;
 using HappyWhale.Imaging;
 using HappyWhale.Modeling;
 using HappyWhale.Reporting;
+using HappyWhale.Tracking;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,7 +26,8 @@ public sealed record EvaluationModel(string Experiment, ModelSpec Model, string 
 /// </summary>
 public static class EvaluateStage
 {
-    public const int Version = 2;
+    // 3: species names made MLflow-safe in metric keys; threshold grid reaches 1.01 ("always new_individual first").
+    public const int Version = 3;
     public const string MetricsFile = "metrics.json", SubmissionFile = "submission.csv", TestTruthFile = "test_truth.csv",
         ThresholdPlotFile = "threshold.png";
     /// <summary>The evaluate.models entry naming the experiment being evaluated.</summary>
@@ -169,7 +171,7 @@ public static class EvaluateStage
     {
         foreach (var (name, score) in SpeciesBreakdown.MapAt5BySpecies(predictions.Select(p => p.Ids).ToList(), labels, species))
             // Not "val_map5/<species>": MLflow's file store cannot hold a metric and a folder of the same name.
-            into[$"{prefix}_by_species/{name}"] = score;
+            into[$"{prefix}_by_species/{MlflowNames.KeyPart(name)}"] = score;
     }
 
     public static IReadOnlyDictionary<string, double> ReadMetrics(string folder)

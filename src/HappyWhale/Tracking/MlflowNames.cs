@@ -23,6 +23,19 @@ public static partial class MlflowNames
     [GeneratedRegex(@"^[a-zA-Z0-9][\w\-]{0,255}\z")]
     private static partial Regex RunIdChars();
 
+    [GeneratedRegex(@"[^\w.\- ]")]
+    private static partial Regex NotKeyPartChar();
+
+    /// <summary>
+    /// A data-derived name (a species, say "Japanese_(katakana)") made safe as one segment of a key:
+    /// every character MLflow refuses, and '/', becomes '_'; "." and ".." become "_" and "__".
+    /// </summary>
+    public static string KeyPart(string name)
+    {
+        var safe = NotKeyPartChar().Replace(name, "_");
+        return safe is "" or "." or ".." ? new string('_', Math.Max(1, safe.Length)) : safe;
+    }
+
     /// <summary>Throws ArgumentException unless <paramref name="key"/> is a valid metric/param/tag name.</summary>
     public static void ValidateKey(string kind, string? key)
     {

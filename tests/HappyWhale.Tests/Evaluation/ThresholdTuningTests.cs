@@ -44,6 +44,25 @@ public class ThresholdTuningTests
     }
 
     [Fact]
+    public void ProductionGridCanPutNewIndividualFirstEvenAboveCosineOne()
+    {
+        // A collapsed model: every neighbour at float cosine 1.0000001 and most queries new. Only a
+        // threshold above 1 answers new_individual first, which is the best this model can do.
+        string[] gallery = { "A", "B" };
+        float collapsed = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(1f) + 1);
+        var labels = new[] { NewIndividual.Id, NewIndividual.Id, NewIndividual.Id, "A" };
+        var sims = labels.SelectMany(_ => new[] { collapsed, collapsed }).ToArray();
+        var idx = labels.SelectMany(_ => new[] { 1, 0 }).ToArray();
+
+        var curve = ThresholdTuning.Tune(sims, idx, 2, gallery, labels, ValidationScorer.ThresholdGrid);
+
+        Assert.True(curve.BestThreshold > 1.0, $"best threshold {curve.BestThreshold}");
+        Assert.Equal((3 * 1.0 + 1.0 / 3) / 4, curve.BestScore, 12);
+        Assert.Equal(-0.2, ValidationScorer.ThresholdGrid[0], 12);
+        Assert.Equal(0.5, ValidationScorer.ThresholdGrid[70], 12);
+    }
+
+    [Fact]
     public void RejectsLabelCountMismatch()
     {
         Assert.Throws<ArgumentException>(() => ThresholdTuning.Tune(new[] { 0.5f }, new[] { 0 }, 1, new[] { "A" }, new[] { "A", "B" }, new[] { 0.5 }));

@@ -54,4 +54,18 @@ public class FormatTests
     [InlineData(".", true)]
     [InlineData("a/", true)]
     public void PathNotUnique_MatchesMlflow(string name, bool expected) => Assert.Equal(expected, MlflowNames.PathNotUnique(name));
+
+    [Theory]
+    [InlineData("Japanese_(katakana)", "Japanese__katakana_")]
+    [InlineData("beluga", "beluga")]
+    [InlineData("a/b", "a_b")]
+    [InlineData("..", "__")]
+    [InlineData("", "_")]
+    [InlineData("Ge'ez ok-1.2", "Ge_ez ok-1.2")]
+    public void KeyPart_GivesANameMlflowAccepts(string name, string expected)
+    {
+        var part = MlflowNames.KeyPart(name);
+        Assert.Equal(expected, part);
+        MlflowNames.ValidateKey("metric", "val_map5_by_species/" + part);
+    }
 }
