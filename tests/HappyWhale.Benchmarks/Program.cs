@@ -6,10 +6,11 @@ public static class Program
 {
     // `dotnet run -c Release --project tests/HappyWhale.Benchmarks -- --filter '*'` runs everything;
     // without arguments BenchmarkDotNet asks which benchmark to run.
-    // `trainer-overhead` runs the stopwatch report of TrainerOverhead instead.
+    // `trainer-overhead` and `shard-throughput EXPERIMENT` run stopwatch reports instead.
     public static void Main(string[] args)
     {
         if (args is ["trainer-overhead", ..]) { TrainerOverhead.Run(); return; }
+        if (args is ["shard-throughput", var experiment, ..]) { ShardThroughput.Run(experiment); return; }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig());
     }
 }
