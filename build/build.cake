@@ -50,10 +50,17 @@ Task("Test").Does(() =>
     });
 });
 
-// kNN + MAP@5 at competition size, in C# (BenchmarkDotNet) and numpy side by side; see docs/benchmarks.md.
+// --bench=knn (default): kNN + MAP@5 at competition size, C# and numpy side by side (docs/benchmarks.md).
+// --bench=prepare: 20,000 synthetic photos prepared at 256 px: peak memory, shard read rate vs training.
 Task("Bench").Does(() =>
 {
-    int code = StartProcess("bash", new ProcessSettings { Arguments = "tests/HappyWhale.Benchmarks/bench_vs_numpy.sh", WorkingDirectory = root });
+    var script = Argument("bench", "knn") switch
+    {
+        "knn" => "bench_vs_numpy.sh",
+        "prepare" => "bench_prepare.sh",
+        var other => throw new Exception($"--bench={other}: unknown benchmark; use knn or prepare."),
+    };
+    int code = StartProcess("bash", new ProcessSettings { Arguments = $"tests/HappyWhale.Benchmarks/{script}", WorkingDirectory = root });
     if (code != 0) throw new Exception($"the benchmark failed (exit code {code}); see the message above.");
 });
 

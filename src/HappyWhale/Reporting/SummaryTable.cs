@@ -24,7 +24,9 @@ public static class SummaryTable
                 metrics.AddRow("test MAP@5 / sample floor", $"{t / f:F2}x");
             AnsiConsole.Write(metrics);
         }
-        AnsiConsole.MarkupLine($"[grey]total {total.TotalSeconds:F1} s; results in {Markup.Escape(result.RunFolder)}[/]");
+        // Runs that stop before evaluate write no run folder: only the cache entries above.
+        var where = result.RunFolder.Length > 0 ? $"; results in {Markup.Escape(result.RunFolder)}" : "";
+        AnsiConsole.MarkupLine($"[grey]total {total.TotalSeconds:F1} s{where}[/]");
     }
 
     static string Describe(string metric) => metric switch
