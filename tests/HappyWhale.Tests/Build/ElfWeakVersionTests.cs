@@ -29,7 +29,7 @@ public class ElfWeakVersionTests
 
         byte[] after = File.ReadAllBytes(copy);
         Assert.Equal(before.Length, after.Length);
-        Assert.Single(Enumerable.Range(0, before.Length).Where(i => before[i] != after[i]));
+        Assert.Single(Enumerable.Range(0, before.Length), i => before[i] != after[i]);
         Assert.False(ElfWeakVersion.IsWeak(copy, "GLIBCXX_3.4.9"));
     }
 

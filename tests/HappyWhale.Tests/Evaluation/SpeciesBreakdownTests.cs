@@ -27,7 +27,7 @@ public class SpeciesBreakdownTests
         Assert.Equal(0.5, result["short_finned_pilot_whale"], 12);
         // Weighted by queries, the species scores give back the overall MAP@5.
         double overall = MapAt5.Score(predictions, labels);
-        Assert.Equal(overall, (0.75 * 2 + 1.0 / 3 + 0.5 * 2) / 5, 12);
+        Assert.Equal((0.75 * 2 + 1.0 / 3 + 0.5 * 2) / 5, overall, 12);
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public class ResumeAfterKillTests
         }
         int done = EpochsCheckpointed(killed);
         Assert.InRange(done, 2, 4);
-        Assert.Empty(Directory.GetDirectories(Path.Combine(killed.Cache, "train")).Where(d => !Path.GetFileName(d).StartsWith('.')));
+        Assert.DoesNotContain(Directory.GetDirectories(Path.Combine(killed.Cache, "train")), d => !Path.GetFileName(d).StartsWith('.'));
 
         var resumed = killed.RunCli(["train", "--exp", "tiny", .. Sets.SelectMany(s => new[] { "--set", s })]);
         Assert.True(resumed.ExitCode == 0, resumed.Output);
