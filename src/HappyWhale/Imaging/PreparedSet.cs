@@ -60,11 +60,6 @@ public sealed class PreparedSet : IImageBatches, IDisposable
         return shards[r.Shard].Image(r.Offset);
     }
 
-    // One Scalar for the process. An implicit `div_(255f)` makes a new Scalar per batch that only its finalizer
-    // frees, and TorchSharp 0.107 does not keep it alive through the native call: reading shards at
-    // ~3,000 img/s (many LOH collections) once died with libtorch's "toDouble ... Expected false to be true".
-    static readonly Scalar ByteRange = 255f.ToScalar();
-
     /// <summary>The given rows as a float32 tensor N x 3 x H x W with values in [0, 1], on the CPU.</summary>
     public Tensor ReadBatch(IReadOnlyList<int> rows)
     {
@@ -74,7 +69,7 @@ public sealed class PreparedSet : IImageBatches, IDisposable
 
         using var scope = NewDisposeScope();
         var nhwc = tensor(bytes, [rows.Count, Height, Width, 3], ScalarType.Byte);
-        var nchw = nhwc.permute(0, 3, 1, 2).to_type(ScalarType.Float32).div_(ByteRange).contiguous();
+        var nchw = nhwc.permute(0, 3, 1, 2).to_type(ScalarType.Float32).div_(Scalars.Of(255.0)).contiguous();
         return nchw.MoveToOuterDisposeScope();
     }
 

@@ -60,33 +60,34 @@ public sealed class ArcMarginHead : nn.Module
     public Tensor Forward(Tensor embeddings, Tensor labels, Tensor? classMargins = null)
     {
         using var scope = torch.NewDisposeScope();
-        var cos = Cosine(embeddings).clamp(-1.0, 1.0);
+        var cos = Cosine(embeddings).clamp(Scalars.Of(-1.0), Scalars.Of(1.0));
         var idx = labels.to(ScalarType.Int64).view(-1, 1);
         var target = cos.gather(1, idx);                                   // [N, 1]
 
         Tensor margin = classMargins is null
-            ? torch.full_like(target, M)
+            ? torch.full_like(target, Scalars.Of(M))
             : classMargins.to(cos.dtype).to(cos.device).index_select(0, idx.view(-1)).view(-1, 1);
 
         // cos(theta + m) = cos cos m - sin sin m. sin^2 is clamped to a tiny positive floor so that at
         // cos = +-1 the value is finite and sqrt's gradient is not infinite (clamp passes no gradient there).
-        var sin = (1.0 - target * target).clamp(min: 1e-12).sqrt();
+        var sin = (target * target).neg().add(Scalars.Of(1.0)).clamp(min: Scalars.Of(1e-12)).sqrt();
         var phi = target * margin.cos() - sin * margin.sin();
 
         if (EasyMargin)
         {
-            phi = torch.where(target > 0, phi, target);
+            phi = torch.where(target.gt(Scalars.Of(0)), phi, target);
         }
         else
         {
             // Where theta + m would pass pi, cos(theta + m) stops decreasing; fall back to cos - m sin(m)
             // (th = cos(pi - m), mm = sin(pi - m) * m), the usual monotone continuation.
-            var th = (Math.PI - margin).cos();
-            var mm = (Math.PI - margin).sin() * margin;
+            var piMinusMargin = margin.neg().add(Scalars.Of(Math.PI));
+            var th = piMinusMargin.cos();
+            var mm = piMinusMargin.sin() * margin;
             phi = torch.where(target > th, phi, target - mm);
         }
 
-        var logits = cos.scatter(1, idx, phi) * S;
+        var logits = cos.scatter(1, idx, phi).mul(Scalars.Of(S));
         return logits.MoveToOuterDisposeScope();
     }
 }

@@ -295,7 +295,7 @@ public sealed class StochasticDepth : Module<Tensor, Tensor>
         shape[0] = x.shape[0];
         for (int i = 1; i < shape.Length; i++) shape[i] = 1;
         using var noise = empty(shape, dtype: x.dtype, device: x.device).bernoulli_(survival);
-        if (survival > 0) noise.div_(survival);
+        if (survival > 0) noise.div_(Scalars.Of(survival));
         return x * noise;
     }
 }

@@ -31,12 +31,12 @@ public sealed class Gem : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        using var clamped = x.clamp(min: Eps);
+        using var clamped = x.clamp(min: Scalars.Of(Eps));
         if (p is null)
         {
-            using var powered = clamped.pow(fixedP);
+            using var powered = clamped.pow(Scalars.Of(fixedP));
             using var pooled = nn.functional.adaptive_avg_pool2d(powered, 1);
-            return pooled.pow(1.0 / fixedP);
+            return pooled.pow(Scalars.Of(1.0 / fixedP));
         }
         else
         {

@@ -24,27 +24,28 @@ public sealed class TensorAugment(AugmentSpec spec)
     {
         if (IsIdentity) return batch.alias();
         long n = batch.shape[0];
-        Tensor Uniform(double halfWidth) => (rand(new[] { n }, generator: generator) * 2 - 1) * halfWidth;
-        Tensor Chance(double p) => rand(new[] { n }, generator: generator).lt(p).view(n, 1, 1, 1);
+        Tensor Uniform(double halfWidth) => rand(new[] { n }, generator: generator).mul_(Scalars.Of(2)).sub_(Scalars.Of(1)).mul_(Scalars.Of(halfWidth));
+        Tensor Chance(double p) => rand(new[] { n }, generator: generator).lt(Scalars.Of(p)).view(n, 1, 1, 1);
+        Tensor OnePlusUniform(double halfWidth) => Uniform(halfWidth).add_(Scalars.Of(1));
 
         var x = batch;
         if (spec.Hflip > 0) x = where(Chance(spec.Hflip), x.flip(3), x);
-        if (Geometric) x = Affine(x, Uniform(spec.RotateDeg * Math.PI / 180.0), 1 + Uniform(spec.Scale), Uniform(2 * spec.Shift), Uniform(2 * spec.Shift));
+        if (Geometric) x = Affine(x, Uniform(spec.RotateDeg * Math.PI / 180.0), OnePlusUniform(spec.Scale), Uniform(2 * spec.Shift), Uniform(2 * spec.Shift));
         if (spec.Cutout > 0) x = Cutout(x, Chance(spec.Cutout), rand(new[] { n, 2 }, generator: generator));
-        if (spec.Brightness > 0) x = x * (1 + Uniform(spec.Brightness)).view(n, 1, 1, 1);
+        if (spec.Brightness > 0) x = x * OnePlusUniform(spec.Brightness).view(n, 1, 1, 1);
         if (spec.Contrast > 0)
         {
             var mean = Gray(x).mean(new long[] { 1, 2, 3 }, keepdim: true);
-            x = (x - mean) * (1 + Uniform(spec.Contrast)).view(n, 1, 1, 1) + mean;
+            x = (x - mean) * OnePlusUniform(spec.Contrast).view(n, 1, 1, 1) + mean;
         }
         if (spec.Saturation > 0)
         {
             var gray = Gray(x);
-            x = gray + (x - gray) * (1 + Uniform(spec.Saturation)).view(n, 1, 1, 1);
+            x = gray + (x - gray) * OnePlusUniform(spec.Saturation).view(n, 1, 1, 1);
         }
         if (spec.Hue > 0) x = RotateHue(x, Uniform(spec.Hue * 2 * Math.PI));
         if (spec.GrayP > 0) x = where(Chance(spec.GrayP), Gray(x).expand_as(x), x);
-        return x.clamp(0, 1);
+        return x.clamp(Scalars.Of(0), Scalars.Of(1));
     }
 
     static Tensor Gray(Tensor x) => (x * tensor(Luma, new long[] { 1, 3, 1, 1 })).sum(1, keepdim: true);
@@ -65,12 +66,12 @@ public sealed class TensorAugment(AugmentSpec spec)
     {
         long h = x.shape[2], w = x.shape[3];
         double half = Math.Max(1, Math.Min(h, w) / 8.0);
-        var cy = (centres[.., 0] * h).view(-1, 1, 1, 1);
-        var cx = (centres[.., 1] * w).view(-1, 1, 1, 1);
+        var cy = centres[.., 0].mul(Scalars.Of(h)).view(-1, 1, 1, 1);
+        var cx = centres[.., 1].mul(Scalars.Of(w)).view(-1, 1, 1, 1);
         var ys = arange(h, dtype: ScalarType.Float32).view(1, 1, h, 1);
         var xs = arange(w, dtype: ScalarType.Float32).view(1, 1, 1, w);
-        var inside = (ys - cy).abs().lt(half).logical_and((xs - cx).abs().lt(half)).logical_and(chosen);
-        return x.masked_fill(inside, 0);
+        var inside = (ys - cy).abs().lt(Scalars.Of(half)).logical_and((xs - cx).abs().lt(Scalars.Of(half))).logical_and(chosen);
+        return x.masked_fill(inside, Scalars.Of(0));
     }
 
     /// <summary>Hue rotation as a rotation of the chroma plane in YIQ space (cheap, smooth, keeps luma).</summary>

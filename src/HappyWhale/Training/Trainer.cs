@@ -96,7 +96,7 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earl
                 {
                     var species = tensor(batch.Select(i => data.SpeciesLabels![i]).ToArray());
                     var speciesLogits = model.SpeciesLogits(embeddings, species);
-                    loss = loss + model.SpeciesLossWeight * nn.functional.cross_entropy(speciesLogits, species, label_smoothing: spec.LabelSmoothing);
+                    loss = loss + nn.functional.cross_entropy(speciesLogits, species, label_smoothing: spec.LabelSmoothing).mul(Scalars.Of(model.SpeciesLossWeight));
                 }
                 double lossValue = loss.item<float>();
                 if (!double.IsFinite(lossValue))
@@ -106,7 +106,7 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earl
                 lastFiniteLoss = lossValue;
                 // Gradient accumulation: sum the gradients of `accumulate` batches, then one step.
                 if (s % accumulate == 0) optimizer.zero_grad();
-                (accumulate > 1 ? loss / accumulate : loss).backward();
+                (accumulate > 1 ? loss.div(Scalars.Of(accumulate)) : loss).backward();
                 if ((s + 1) % accumulate == 0 || s == stepsPerEpoch - 1) optimizer.step();
 
                 lossSum += lossValue * rows.Length;
