@@ -49,7 +49,7 @@ public sealed record RowSplit(
             split.HeldOutIndividuals,
             merges)
         {
-            TrainSpecies = split.Train.Select(s => s.Species).ToList(),
+            TrainSpecies = train.Select(s => s.Species).ToList(),
         };
     }
 

@@ -53,6 +53,9 @@ public class SubsetTests
         Assert.Equal(1, plain.TrainRows.Count(r => r == d2));
         Assert.Equal(2, doubled.TrainRows.Count(r => r == d2));
         Assert.Equal(doubled.TrainRows.Count, doubled.TrainLabels.Count);
+        // The species list is parallel to the rows (the species head indexes it by the same position).
+        var speciesOfRow = rows.ToDictionary(r => r.Row, r => SpeciesCleaner.Clean([r.Sample]).Samples[0].Species);
+        Assert.Equal(doubled.TrainRows.Select(r => speciesOfRow[r]), doubled.TrainSpecies);
         Assert.Equal(plain.ValidationRows, doubled.ValidationRows);
     }
 
