@@ -68,8 +68,8 @@ public sealed class TensorAugment(AugmentSpec spec)
         double half = Math.Max(1, Math.Min(h, w) / 8.0);
         var cy = centres[.., 0].mul(Scalars.Of(h)).view(-1, 1, 1, 1);
         var cx = centres[.., 1].mul(Scalars.Of(w)).view(-1, 1, 1, 1);
-        var ys = arange(h, dtype: ScalarType.Float32).view(1, 1, h, 1);
-        var xs = arange(w, dtype: ScalarType.Float32).view(1, 1, 1, w);
+        var ys = arange(Scalars.Of(0), Scalars.Of(h), Scalars.Of(1), ScalarType.Float32).view(1, 1, h, 1);
+        var xs = arange(Scalars.Of(0), Scalars.Of(w), Scalars.Of(1), ScalarType.Float32).view(1, 1, 1, w);
         var inside = (ys - cy).abs().lt(Scalars.Of(half)).logical_and((xs - cx).abs().lt(Scalars.Of(half))).logical_and(chosen);
         return x.masked_fill(inside, Scalars.Of(0));
     }
