@@ -111,11 +111,10 @@ public sealed class IndividualRanker
         => Compose(Aggregate(similarities, galleryIndices), threshold, _fillerIds);
 
     /// <summary>Ranks every query of a row-major (queries x k) kNN result, as returned by <see cref="CosineKnn"/>.</summary>
-    public IReadOnlyList<RankedPrediction> RankAll(float[] similarities, int[] galleryIndices, int k, float threshold)
-    {
-        var result = new List<RankedPrediction>();
-        foreach (var (s, ix) in NeighbourRows.Split(similarities, galleryIndices, k))
-            result.Add(Rank(s.Span, ix.Span, threshold));
-        return result;
-    }
+    public IReadOnlyList<RankedPrediction> RankAll(float[] similarities, int[] galleryIndices, int k, float threshold) =>
+        AggregateAll(similarities, galleryIndices, k).Select(a => Compose(a, threshold, _fillerIds)).ToList();
+
+    /// <summary><see cref="Aggregate"/> for every query of a row-major (queries x k) kNN result; only composing depends on the threshold.</summary>
+    public IReadOnlyList<IReadOnlyList<IndividualScore>> AggregateAll(float[] similarities, int[] galleryIndices, int k) =>
+        NeighbourRows.Split(similarities, galleryIndices, k).Select(row => Aggregate(row.Similarities.Span, row.Indices.Span)).ToList();
 }

@@ -26,17 +26,19 @@ public static class ThresholdTuning
     public static ThresholdCurve Tune(
         float[] similarities, int[] galleryIndices, int k,
         IReadOnlyList<string> galleryLabels, IReadOnlyList<string> queryLabels,
+        IReadOnlyList<double> thresholds) =>
+        Tune(new IndividualRanker(galleryLabels).AggregateAll(similarities, galleryIndices, k), queryLabels, thresholds);
+
+    /// <summary>
+    /// The same on neighbours already aggregated to individuals (<see cref="IndividualRanker.AggregateAll"/>):
+    /// aggregating once per query keeps the grid cheap, as only the insertion step depends on the threshold.
+    /// </summary>
+    public static ThresholdCurve Tune(IReadOnlyList<IReadOnlyList<IndividualScore>> aggregated, IReadOnlyList<string> queryLabels,
         IReadOnlyList<double> thresholds)
     {
         ArgumentNullException.ThrowIfNull(queryLabels);
         ArgumentNullException.ThrowIfNull(thresholds);
         if (thresholds.Count == 0) throw new ArgumentException("empty threshold grid.", nameof(thresholds));
-
-        var ranker = new IndividualRanker(galleryLabels);
-        // Aggregating once per query keeps the grid cheap: only the insertion step depends on the threshold.
-        var aggregated = NeighbourRows.Split(similarities, galleryIndices, k)
-            .Select(row => ranker.Aggregate(row.Similarities.Span, row.Indices.Span))
-            .ToList();
         if (aggregated.Count != queryLabels.Count)
             throw new ArgumentException($"{aggregated.Count} neighbour rows but {queryLabels.Count} query labels.");
 

@@ -24,11 +24,18 @@ public static class ValidationScorer
         var labels = RetrievalEvaluator.AsCompetitionLabels(queryTrueIds, galleryIds.ToHashSet(StringComparer.Ordinal));
         if (labels.Count == 0) return new ValidationScore(0, 0, spec.NewIndividualThreshold, null, [], labels);
         var neighbours = RetrievalEvaluator.Search(queries, gallery, spec.KnnK);
-        var configured = RetrievalEvaluator.Rank(neighbours, galleryIds, spec.NewIndividualThreshold, labels, fillerIds);
+        // Aggregated once: the configured threshold, the grid and the tuned threshold only compose differently.
+        var aggregated = new IndividualRanker(galleryIds).AggregateAll(neighbours.Similarities, neighbours.Indices, neighbours.K);
+        (IReadOnlyList<RankedPrediction> Predictions, double Map5) At(double threshold)
+        {
+            var predictions = aggregated.Select(a => IndividualRanker.Compose(a, (float)threshold, fillerIds)).ToList();
+            return (predictions, MapAt5.Score(predictions.Select(p => p.Ids).ToList(), labels));
+        }
+        var configured = At(spec.NewIndividualThreshold);
         if (!spec.TuneThreshold)
-            return new ValidationScore(configured.Map5!.Value, configured.Map5!.Value, spec.NewIndividualThreshold, null, configured.Predictions, labels);
-        var curve = ThresholdTuning.Tune(neighbours.Similarities, neighbours.Indices, neighbours.K, galleryIds, labels, ThresholdGrid);
-        var tuned = RetrievalEvaluator.Rank(neighbours, galleryIds, curve.BestThreshold, labels, fillerIds);
-        return new ValidationScore(tuned.Map5!.Value, configured.Map5!.Value, curve.BestThreshold, curve, tuned.Predictions, labels);
+            return new ValidationScore(configured.Map5, configured.Map5, spec.NewIndividualThreshold, null, configured.Predictions, labels);
+        var curve = ThresholdTuning.Tune(aggregated, labels, ThresholdGrid);
+        var tuned = At(curve.BestThreshold);
+        return new ValidationScore(tuned.Map5, configured.Map5, curve.BestThreshold, curve, tuned.Predictions, labels);
     }
 }
