@@ -112,7 +112,7 @@ public static class ModelFactory
     public static WeightImportReport? LoadPretrained(ReidModel model, ModelSpec spec, string? repoRoot)
     {
         if (string.IsNullOrWhiteSpace(spec.Pretrained)) return null;
-        var path = WeightImport.ResolvePath(spec.Pretrained, repoRoot);
+        var path = RepoPath.Resolve(spec.Pretrained, repoRoot);
         return WeightImport.Load(model, path, spec.PretrainedStrict);
     }
 }

@@ -58,10 +58,6 @@ public static class WeightImport
     public const string BackbonePrefix = "backbone.";
     static readonly string[] ClassifierPrefixes = ["classifier.", "fc."];
 
-    /// <summary>A relative path is taken from the repository root, so the result does not depend on the working folder.</summary>
-    public static string ResolvePath(string path, string? repoRoot) =>
-        Path.IsPathRooted(path) || string.IsNullOrEmpty(repoRoot) ? Path.GetFullPath(path) : Path.GetFullPath(Path.Combine(repoRoot, path));
-
     /// <summary>Lower-case hex SHA-256 of the file's content (the train cache key includes it).</summary>
     public static string Sha256(string path)
     {

@@ -30,7 +30,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         CheckDevice();
 
         var source = ResolveSource();
-        using var disposeSource = source.Source as IDisposable;
+        using var disposeSource = source as IDisposable;
         if (last == 0) return Result([], new Dictionary<string, double>());
 
         var sizes = Spec.Train.Phases.Select(p => p.ImageSize ?? Spec.Prepare.ImageSize).ToList();
@@ -65,7 +65,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
                                     "set train.device: auto or cpu, or build with the CUDA package (see README).");
     }
 
-    ResolvedSource ResolveSource()
+    IImageSource ResolveSource()
     {
         if (Spec.Data.Source == "synthetic")
         {
@@ -75,27 +75,24 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
                     var task = ctx.Add("synth: generating photos", EstimatedSynthImages());
                     return SynthStage.Compute(Spec.Synth, folder, task.AsRunningTotal());
                 }));
-            return new ResolvedSource(new KaggleSource(run.Folder, "synth:" + run.Key), "synth:" + run.Key);
+            return new KaggleSource(run.Folder, "synth:" + run.Key);
         }
         if (Spec.Data.Source == "folder")
-        {
-            var folder = DataSourceResolver.Folder(Spec.Data, options.RepoRoot);
-            return new ResolvedSource(folder, folder.Fingerprint);
-        }
-        string root = DataSourceResolver.KaggleRoot(Spec.Data, options.RepoRoot);
-        return new ResolvedSource(new KaggleSource(root), SourceFingerprint.Compute(root));
+            return DataSourceResolver.Folder(Spec.Data, options.RepoRoot);
+        // Its fingerprint (a walk of the folder) is computed once, when the first prepare key needs it.
+        return new KaggleSource(DataSourceResolver.KaggleRoot(Spec.Data, options.RepoRoot));
     }
 
     int EstimatedSynthImages() => Spec.Synth.Individuals * Spec.Synth.ImagesPerIndividual + Spec.Synth.TestImages;
 
-    StageRun Prepare(ResolvedSource source, int size)
+    StageRun Prepare(IImageSource source, int size)
     {
         var spec = Spec.Prepare with { ImageSize = size };
         var run = Stage(PrepareStage.Request(experiment, size, source.Fingerprint), $"prepare {size}px", folder =>
             ConsoleProgress.Run(ctx =>
             {
                 IProgressTask? task = null;
-                return PrepareStage.Compute(source.Source, spec, Spec.Data, folder, total =>
+                return PrepareStage.Compute(source, spec, Spec.Data, folder, total =>
                 {
                     task = ctx.Add($"prepare: decoding at {size}px", total);
                     return task.AsRunningTotal();
@@ -138,7 +135,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         return models;
     }
 
-    StageRun Evaluate(ResolvedSource source, IReadOnlyList<EvaluationModel> models, StageRun prepared)
+    StageRun Evaluate(IImageSource source, IReadOnlyList<EvaluationModel> models, StageRun prepared)
     {
         var request = EvaluateStage.Request(experiment, models, prepared.Key);
         return Stage(request, "evaluate", folder =>
@@ -147,7 +144,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
             return ConsoleProgress.Run(ctx =>
             {
                 var task = ctx.Add("evaluate: embeddings", images.Count);
-                return EvaluateStage.Compute(Spec, images, models, source.Source, folder, n => task.Increment(n));
+                return EvaluateStage.Compute(Spec, images, models, source, folder, n => task.Increment(n));
             });
         });
     }

@@ -50,7 +50,7 @@ public static class TrainStage
         if (previousTrainKey is not null) inputs["previous_phase"] = previousTrainKey;
         var fingerprints = new Dictionary<string, string>();
         if (previousTrainKey is null && !string.IsNullOrWhiteSpace(experiment.Spec.Model.Pretrained))
-            fingerprints["pretrained"] = WeightImport.Sha256(WeightImport.ResolvePath(experiment.Spec.Model.Pretrained, repoRoot));
+            fingerprints["pretrained"] = WeightImport.Sha256(RepoPath.Resolve(experiment.Spec.Model.Pretrained, repoRoot));
         return new StageRequest(StageNames.Train, Version, parameters, inputs, fingerprints);
     }
 

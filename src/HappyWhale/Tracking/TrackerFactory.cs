@@ -45,7 +45,7 @@ public static class TrackerFactory
             path = uri;
         if (path.Length == 0)
             throw new ArgumentException($"Tracking URI '{CredentialScrubber.StripUserInfo(uri)}' has no path.", nameof(uri));
-        return Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(repoRoot, path));
+        return RepoPath.Resolve(path, repoRoot);
     }
 
     // "sqlite:///x.db", "databricks", "postgresql://..." have a scheme; "C:\x" (a drive letter) does not.

@@ -144,7 +144,7 @@ public class WeightImportTests
         Directory.CreateDirectory(tmp["weights"]);
         using var features = EfficientNet.Create("efficientnet_b0", numClasses: 0);
         features.save_py(tmp.Combine("weights", "b0.pt"));
-        Assert.Equal(tmp.Combine("weights", "b0.pt"), WeightImport.ResolvePath("weights/b0.pt", tmp.Path));
+        Assert.Equal(tmp.Combine("weights", "b0.pt"), RepoPath.Resolve("weights/b0.pt", tmp.Path));
 
         using var model = ModelFactory.Create(Spec(), numClasses: 3);
         Assert.Null(ModelFactory.LoadPretrained(model, Spec(), tmp.Path));
