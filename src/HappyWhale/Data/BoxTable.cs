@@ -17,7 +17,6 @@ public sealed class BoxTable
     readonly Dictionary<string, Box> _boxes = new(StringComparer.Ordinal);
 
     public IReadOnlyList<string> Files { get; private init; } = [];
-    public int Count => _boxes.Count;
 
     public bool TryGet(string image, out Box box) => _boxes.TryGetValue(image, out box);
 

@@ -32,7 +32,6 @@ public sealed class FolderSource : IImageSource, IDisposable
         _seed = seed;
     }
 
-    public IReadOnlyList<string> Roots => _roots;
     public string Description => string.Join(", ", _roots);
     public string? SampleSubmissionPath => null;
 

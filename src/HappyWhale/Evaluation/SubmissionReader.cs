@@ -40,10 +40,6 @@ public static class SubmissionReader
         return result;
     }
 
-    /// <summary>Image -> individual id, in file order.</summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> ReadLabels(string path)
-        => ReadLabelsWithLines(path).Select(r => r.Value).ToList();
-
     public static IReadOnlyList<Located<KeyValuePair<string, string>>> ReadLabelsWithLines(string path)
     {
         var (header, rows) = CsvLines.Read(path);

@@ -86,8 +86,4 @@ public static class ExperimentLoader
             .ThenBy(e => e.Column)
             .ToList();
     }
-
-    /// <summary>The schema of the experiments in <paramref name="experimentsDir"/>, for help text and tools.</summary>
-    public static ExperimentSchema LoadSchema(string experimentsDir) =>
-        SchemaFromDefaults.Load(Path.Combine(Path.GetFullPath(experimentsDir), DefaultsFileName));
 }

@@ -14,13 +14,11 @@ public sealed class NpyShardWriter : IDisposable
 
     public NpyShardWriter(string path, int height, int width, int channels = 3)
     {
-        FilePath = path;
         Height = height; Width = width; Channels = channels;
         stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
         stream.Write(NpyHeader.Encode(Descr, Shape(0), HeaderRoom));
     }
 
-    public string FilePath { get; }
     public int Height { get; }
     public int Width { get; }
     public int Channels { get; }

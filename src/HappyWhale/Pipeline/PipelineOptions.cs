@@ -25,6 +25,6 @@ public sealed record PipelineOptions(string RepoRoot, IReadOnlySet<string>? Forc
 
 public static class StageNames
 {
-    public const string Synth = "synth", Prepare = "prepare", Train = "train", Evaluate = "evaluate", Report = "report";
+    public const string Synth = "synth", Prepare = "prepare", Train = "train", Evaluate = "evaluate";
     public static readonly IReadOnlyList<string> All = [Synth, Prepare, Train, Evaluate];
 }

@@ -6,11 +6,10 @@ namespace HappyWhale.Pipeline;
 /// <summary>
 /// Identifies the contents of an external data folder without reading every image: each image's
 /// relative path, size and modification time, plus the content hash of every CSV (labels, boxes).
-/// With <c>contentHash</c> the images are hashed too (slow, exact).
 /// </summary>
 public static class SourceFingerprint
 {
-    public static string Compute(string root, bool contentHash = false)
+    public static string Compute(string root)
     {
         if (!Directory.Exists(root)) throw new UserException($"data folder not found: {root}");
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -21,7 +20,7 @@ public static class SourceFingerprint
         foreach (var (full, rel) in files)
         {
             var info = new FileInfo(full);
-            string line = rel.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || contentHash
+            string line = rel.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)
                 ? $"{rel}\t{info.Length}\t{FileHash.Sha256Hex(full)}\n"
                 : $"{rel}\t{info.Length}\t{info.LastWriteTimeUtc.Ticks}\n";
             sha.AppendData(Encoding.UTF8.GetBytes(line));

@@ -40,12 +40,12 @@ public sealed class StageCache(string root, bool verifyHashes = false)
     /// writes its files into the folder it is given and returns a summary for the manifest.
     /// </summary>
     public CacheEntry GetOrCompute(StageRequest request, Func<string, JsonObject> compute, bool force = false,
-        Action<string>? log = null, TimeSpan? lockTimeout = null)
+        Action<string>? log = null)
     {
         if (!force && TryGet(request) is { } hit) return hit;
 
         string stageFolder = Path.Combine(Root, request.Stage);
-        using var keyLock = KeyLock.Acquire(Path.Combine(stageFolder, request.Key + ".lock"), lockTimeout ?? TimeSpan.FromHours(48), log);
+        using var keyLock = KeyLock.Acquire(Path.Combine(stageFolder, request.Key + ".lock"), TimeSpan.FromHours(48), log);
         // Another process may have finished the entry while this one waited for the lock.
         if (!force && TryGet(request) is { } late) return late;
 
@@ -92,14 +92,5 @@ public sealed class StageCache(string root, bool verifyHashes = false)
     static void TryDelete(string dir)
     {
         try { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
-
-    /// <summary>Every complete entry of a stage, newest first (for listing and clean-up).</summary>
-    public IEnumerable<(string Key, CacheManifest Manifest)> Entries(string stage)
-    {
-        string folder = Path.Combine(Root, stage);
-        if (!Directory.Exists(folder)) yield break;
-        foreach (var dir in Directory.EnumerateDirectories(folder).Where(d => !Path.GetFileName(d).StartsWith('.')))
-            if (CacheManifest.TryRead(dir) is { } m) yield return (Path.GetFileName(dir), m);
     }
 }

@@ -27,8 +27,6 @@ public sealed record StageRequest(
         ["fingerprints"] = ToJson(Fingerprints),
     };
 
-    public string ShortKey => Key[..12];
-
     static JsonObject ToJson(IReadOnlyDictionary<string, string> map)
     {
         var o = new JsonObject();

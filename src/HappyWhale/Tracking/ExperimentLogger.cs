@@ -26,7 +26,7 @@ public static class ExperimentLogger
             ["happywhale.experiment_file"] = Path.GetRelativePath(repoRoot, experiment.SourcePath).Replace('\\', '/'),
             ["happywhale.run_folder"] = Path.GetRelativePath(repoRoot, result.RunFolder).Replace('\\', '/'),
         };
-        if (GitInfo.Commit(repoRoot) is { } commit) tags["mlflow.source.git.commit"] = commit;
+        if (GitInfo.Commit(repoRoot) is { } commit) tags[MlflowTags.GitCommit] = commit;
         foreach (var stage in result.Stages.GroupBy(s => s.Stage))
             tags[KeyTagPrefix + stage.Key] = string.Join(",", stage.Select(s => s.Key));
         var run = tracker.StartRun(ExperimentName(experiment), experiment.Name, tags, parentRunId);

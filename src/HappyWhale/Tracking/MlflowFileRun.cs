@@ -27,7 +27,6 @@ public sealed class MlflowFileRun : ITrackedRun
 
     public string RunId { get; }
     public string ExperimentId { get; }
-    public string RunDirectory => _runDirectory;
 
     private MlflowFileRun(string runDirectory, string runId, string experimentId, string artifactUri, string runName, string userId, long startTime)
     {

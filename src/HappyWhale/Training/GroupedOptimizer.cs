@@ -37,8 +37,6 @@ public sealed class GroupedOptimizer : IDisposable
         };
     }
 
-    public IReadOnlyList<string> GroupNames => _groups.Select(g => g.Group).ToList();
-
     /// <summary>Sets each group's rate to the schedule's rate times the group's multiplier.</summary>
     public void SetLearningRate(double lr)
     {

@@ -50,9 +50,4 @@ public sealed class PhaseCheckpoint(string folder)
         optimizer.load_state_dict(Path.Combine(source, OptimizerFile));
         return state;
     }
-
-    public void Delete()
-    {
-        if (Directory.Exists(Folder)) Directory.Delete(Folder, true);
-    }
 }

@@ -16,8 +16,6 @@ public sealed partial class CredentialScrubber
         // (a one-letter password would mangle every message); the user-info rule still catches them in URIs.
         _secrets = secrets.Where(s => !string.IsNullOrEmpty(s) && s.Length >= 3).Distinct().OrderByDescending(s => s!.Length).ToArray()!;
 
-    public static CredentialScrubber None { get; } = new();
-
     [GeneratedRegex(@"(?<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?<userinfo>[^/@\s?#]*)@")]
     private static partial Regex UserInfo();
 

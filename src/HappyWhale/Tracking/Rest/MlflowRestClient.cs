@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -262,13 +261,12 @@ public sealed class MlflowRestClient : IDisposable
             if (token is not null) query.Add(new("page_token", token));
             var page = Get("metrics/get-history", query);
             foreach (var m in page["metrics"] as JsonArray ?? [])
-                points.Add(new MetricRecord((string)m!["key"]!, LogBatch_ParseValue(m["value"]!), (long?)m["timestamp"] ?? 0, (long?)m["step"] ?? 0));
+                points.Add(new MetricRecord((string)m!["key"]!, Tracking.LogBatch.ParseValue(m["value"]!), (long?)m["timestamp"] ?? 0, (long?)m["step"] ?? 0));
             token = (string?)page["next_page_token"];
         } while (!string.IsNullOrEmpty(token));
         return points;
     }
 
-    private static double LogBatch_ParseValue(JsonNode node) => Tracking.LogBatch.ParseValue(node);
 
     /// <summary>runs/search for a run carrying tag key=value in an experiment; null when none, or when the server cannot search that way.</summary>
     public (string RunId, string ArtifactUri)? FindRunByTag(string experimentId, string key, string value)
@@ -341,5 +339,4 @@ public sealed class MlflowRestClient : IDisposable
         _ => throw new FormatException($"Unknown run status '{name}'."),
     };
 
-    internal static string Invariant(long v) => v.ToString(CultureInfo.InvariantCulture);
 }

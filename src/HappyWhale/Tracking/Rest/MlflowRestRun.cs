@@ -18,7 +18,6 @@ public sealed class MlflowRestRun : ITrackedRun
     private readonly string? _serverRunId;
     private readonly string? _artifactUri;
     private bool _degraded;
-    private bool _ended;
     private long _seq;
 
     /// <summary>Client-generated id; with a sequence number it names each record (the idempotency identity).</summary>
@@ -138,11 +137,8 @@ public sealed class MlflowRestRun : ITrackedRun
             record["status"] = MlflowRestClient.StatusName(status);
             record["end_time"] = end;
             Send(record, () => _tracker.Client.UpdateRun(_serverRunId!, status, end));
-            _ended = true;
         }
     }
-
-    public bool HasEnded { get { lock (_gate) return _ended; } }
 
     // One full call's worth: take the first chunk only, keep the rest buffered.
     private void FlushFull()
