@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace HappyWhale.Data;
 
 /// <summary>A training/validation split, and the individuals held out of training entirely.</summary>
@@ -29,7 +31,7 @@ public static class FoldSplitter
             .Select(g => g.OrderBy(s => s.Image, StringComparer.Ordinal).ToList())
             .ToList();
         var multi = groups.Where(g => g.Count > 1).ToList();
-        Shuffle(multi, rng);
+        SeededShuffle.InPlace(CollectionsMarshal.AsSpan(multi), rng);
 
         int heldOutCount = Math.Min(multi.Count, (int)Math.Round(holdoutIndividuals * multi.Count));
         var heldOut = new HashSet<string>(StringComparer.Ordinal);
@@ -39,7 +41,7 @@ public static class FoldSplitter
         var foldOf = new Dictionary<Sample, int>();
         foreach (var images in multi)
         {
-            Shuffle(images, rng);
+            SeededShuffle.InPlace(CollectionsMarshal.AsSpan(images), rng);
             int start = rng.Next(folds);
             for (int j = 0; j < images.Count; j++) foldOf[images[j]] = (start + j) % folds;
         }
@@ -49,14 +51,5 @@ public static class FoldSplitter
         foreach (var s in samples)
             (heldOut.Contains(s.IndividualId) || (foldOf.TryGetValue(s, out int f) && f == fold) ? validation : train).Add(s);
         return new Split(train, validation, heldOut);
-    }
-
-    static void Shuffle<T>(List<T> list, Random rng)
-    {
-        for (int i = list.Count - 1; i > 0; i--)
-        {
-            int j = rng.Next(i + 1);
-            (list[i], list[j]) = (list[j], list[i]);
-        }
     }
 }

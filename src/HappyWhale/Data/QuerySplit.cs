@@ -21,7 +21,7 @@ public static class QuerySplit
             .Select(g => (Id: g.Key, Images: g.Select(s => s.Image).OrderBy(i => i, StringComparer.Ordinal).ToArray()))
             .ToArray();
         var order = Enumerable.Range(0, byId.Length).ToArray();
-        Shuffle(order, rng);
+        SeededShuffle.InPlace(order.AsSpan(), rng);
         int held = (int)Math.Round(byId.Length * newIndividualShare, MidpointRounding.AwayFromZero);
         if (held >= byId.Length && byId.Length > 0) held = byId.Length - 1;   // something must stay to train on
 
@@ -39,18 +39,9 @@ public static class QuerySplit
             int k = Math.Min(images.Length - 1, (int)Math.Round(images.Length * queryShare, MidpointRounding.AwayFromZero));
             if (k <= 0) continue;
             var shuffled = (string[])images.Clone();
-            Shuffle(shuffled, rng);
+            SeededShuffle.InPlace(shuffled.AsSpan(), rng);
             queries.UnionWith(shuffled.Take(k));
         }
         return new QueryChoice(queries, newIds);
-    }
-
-    static void Shuffle<T>(T[] items, Random rng)
-    {
-        for (int i = items.Length - 1; i > 0; i--)
-        {
-            int j = rng.Next(i + 1);
-            (items[i], items[j]) = (items[j], items[i]);
-        }
     }
 }
