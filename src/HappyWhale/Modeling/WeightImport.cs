@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Text;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -35,13 +34,14 @@ public sealed record WeightImportReport(
         $"{Unexpected.Count} unexpected, {Dropped.Count} dropped (classifier, or not part of the backbone)";
 
     /// <summary>The summary followed by every mismatch, one per line.</summary>
-    public string Describe()
+    public string Describe() => Summary + string.Concat(Lines());
+
+    /// <summary>Every mismatch, each as a line starting with a newline.</summary>
+    public IEnumerable<string> Lines()
     {
-        var sb = new StringBuilder(Summary);
-        foreach (var m in ShapeMismatches) sb.Append("\n  wrong shape ").Append(m);
-        foreach (var m in Missing) sb.Append("\n  missing ").Append(m);
-        foreach (var u in Unexpected) sb.Append("\n  unexpected ").Append(u);
-        return sb.ToString();
+        foreach (var m in ShapeMismatches) yield return "\n  wrong shape " + m;
+        foreach (var m in Missing) yield return "\n  missing " + m;
+        foreach (var u in Unexpected) yield return "\n  unexpected " + u;
     }
 }
 
@@ -59,11 +59,10 @@ public static class WeightImport
     static readonly string[] ClassifierPrefixes = ["classifier.", "fc."];
 
     /// <summary>Lower-case hex SHA-256 of the file's content (the train cache key includes it).</summary>
-    public static string Sha256(string path)
-    {
-        if (!System.IO.File.Exists(path)) throw new UserException($"model.pretrained: weights file not found: {path}");
-        return FileHash.Sha256Hex(path);
-    }
+    public static string Sha256(string path) => FileHash.Sha256Hex(RequireFile(path));
+
+    static string RequireFile(string path) =>
+        System.IO.File.Exists(path) ? path : throw new UserException($"model.pretrained: weights file not found: {path}");
 
     /// <summary>
     /// Reads every tensor of a weights file. Throws <see cref="UserException"/> naming the file when it does not
@@ -71,8 +70,7 @@ public static class WeightImport
     /// </summary>
     public static Dictionary<string, Tensor> ReadStateDict(string path)
     {
-        if (!System.IO.File.Exists(path)) throw new UserException($"model.pretrained: weights file not found: {path}");
-        var kind = Sniff(path);
+        var kind = Sniff(RequireFile(path));
         try
         {
             switch (kind)
@@ -114,7 +112,6 @@ public static class WeightImport
         var expected = target.Keys.Where(k => !isReid || k.StartsWith(BackbonePrefix, StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
 
         var matched = new List<(string Target, Tensor Value)>();
-        var loaded = new List<string>();
         var mismatches = new List<ShapeMismatch>();
         var unexpected = new List<string>();
         var dropped = new List<string>();
@@ -141,19 +138,15 @@ public static class WeightImport
         }
         var missing = expected.Where(k => !seen.Contains(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
 
-        var report = new WeightImportReport(fileLabel, loaded, missing, mismatches, unexpected, dropped);
+        var report = new WeightImportReport(fileLabel, matched.Select(m => m.Target).ToList(), missing, mismatches, unexpected, dropped);
         if (strict && !report.IsComplete)
             throw new UserException($"model.pretrained: {fileLabel} does not fit model {Describe(model)} " +
                 $"({mismatches.Count} wrong shape, {missing.Count} missing, {unexpected.Count} unexpected; " +
-                "set model.pretrained_strict: false to load only what matches):" + string.Concat(Lines(report)));
+                "set model.pretrained_strict: false to load only what matches):" + string.Concat(report.Lines()));
 
         using (torch.no_grad())
         {
-            foreach (var (name, value) in matched)
-            {
-                target[name].copy_(value);
-                loaded.Add(name);
-            }
+            foreach (var (name, value) in matched) target[name].copy_(value);
         }
         return report;
     }
@@ -166,13 +159,6 @@ public static class WeightImport
         if (name.StartsWith(BackbonePrefix, StringComparison.Ordinal) && expected.Contains(name[BackbonePrefix.Length..]))
             return name[BackbonePrefix.Length..];
         return null;
-    }
-
-    static IEnumerable<string> Lines(WeightImportReport r)
-    {
-        foreach (var m in r.ShapeMismatches) yield return "\n  wrong shape " + m;
-        foreach (var m in r.Missing) yield return "\n  missing " + m;
-        foreach (var u in r.Unexpected) yield return "\n  unexpected " + u;
     }
 
     static string Describe(nn.Module model) => model is ReidModel reid ? $"'{reid.BackboneName}'" : model.GetType().Name;
