@@ -20,24 +20,9 @@ public static class SubmissionWriter
             throw new SubmissionValidationException(problems);
 
         string full = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        // Same directory as the target so the final rename stays on one file system (atomic).
-        string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var w = new StreamWriter(temp, false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)))
-            {
-                w.NewLine = "\n";
-                w.WriteLine(Header);
-                foreach (var row in rows)
-                    w.WriteLine($"{row.Image},{string.Join(' ', row.Predictions)}");
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var text = new StringBuilder(Header).Append('\n');
+        foreach (var row in rows) text.Append(row.Image).Append(',').AppendJoin(' ', row.Predictions).Append('\n');
+        AtomicFile.Write(full, text.ToString());
     }
 }

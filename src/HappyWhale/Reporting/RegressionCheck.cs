@@ -75,8 +75,6 @@ public static class RegressionCheck
                 if (b.Note.Length > 0) lines.Add($"    note: \"{b.Note.Replace("\"", "'")}\"");
             }
         }
-        string temp = path + ".tmp";
-        File.WriteAllLines(temp, lines);
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.Write(path, string.Concat(lines.Select(l => l + Environment.NewLine)));
     }
 }

@@ -16,20 +16,8 @@ internal static class StoreFiles
     /// </summary>
     /// <param name="tempDirectory">Where the temp file lives; must be on the same volume. Params and tags pass the
     /// run folder, because MLflow reads every file under params/ and tags/ as an entry.</param>
-    public static void WriteAtomic(string path, string content, string? tempDirectory = null)
-    {
-        var dir = tempDirectory ?? Path.GetDirectoryName(path)!;
-        var temp = Path.Combine(dir, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-        try
-        {
-            File.WriteAllText(temp, content, Utf8);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
+    public static void WriteAtomic(string path, string content, string? tempDirectory = null) =>
+        AtomicFile.Write(path, content, tempDirectory: tempDirectory);
 
     /// <summary>
     /// Creates a directory only if it did not exist (mkdir(2) semantics): true when this call created it.

@@ -125,7 +125,7 @@ public sealed class ActiveRunRegistry
         using var _ = StoreLock.Acquire(FilePath + "#active", LockTimeout);
         var list = Read();
         change(list);
-        TrackingSpool.WriteDurable(FilePath, JsonSerializer.Serialize(list, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.Write(FilePath, JsonSerializer.Serialize(list, new JsonSerializerOptions { WriteIndented = true }), durable: true);
     }
 }
 

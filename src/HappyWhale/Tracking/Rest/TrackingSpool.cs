@@ -158,22 +158,9 @@ public sealed class TrackingSpool
     internal IDisposable ReplayLock(TimeSpan timeout) => StoreLock.Acquire(Directory + "#replay", timeout);
 
     /// <summary>Temp file, fsync, rename over the target: a reader sees the old or the new content, never a mix.</summary>
-    internal static void WriteDurable(string path, string content)
+    static void WriteDurable(string path, string content)
     {
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                stream.Write(StoreFiles.Utf8.GetBytes(content));
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        AtomicFile.Write(path, content, durable: true);
     }
 }
