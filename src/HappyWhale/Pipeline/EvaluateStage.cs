@@ -56,10 +56,11 @@ public static class EvaluateStage
         var (main, noTta) = Embed(spec, images, models, embedded, progress);
         using var _ = main;
         using var __ = noTta;
-        var metrics = Score(spec, images, main, trainRows, testRows, source, folder, writeFiles: true);
+        var inputs = Inputs(spec, images, trainRows, testRows, source, folder);
+        var metrics = Score(spec, inputs, main, source, folder, writeFiles: true);
         if (noTta is not null)
         {
-            var without = Score(spec, images, noTta, trainRows, testRows, source, folder, writeFiles: false);
+            var without = Score(spec, inputs, noTta, source, folder, writeFiles: false);
             foreach (var (key, value) in without)
                 if (key is "val_map5" or "test_map5" or "val_map5_configured_threshold" or "new_individual_threshold")
                     metrics[key + "_no_tta"] = value?.DeepClone();
@@ -108,25 +109,54 @@ public static class EvaluateStage
         }
     }
 
-    /// <param name="all">Embeddings of the train rows followed by the test rows.</param>
-    /// <param name="writeFiles">Write the submission, test truth and threshold plot (only for the configured embeddings).</param>
-    static JsonObject Score(ExperimentSpec spec, PreparedSet images, Tensor all, IReadOnlyList<int> trainRows, IReadOnlyList<int> testRows,
-        IImageSource source, string folder, bool writeFiles)
+    /// <summary>What scoring needs besides the embeddings: built once for the TTA and the plain pass.</summary>
+    sealed record ScoringInputs(RowSplit Split, Dictionary<int, int> PositionOf, IReadOnlyList<string> Filler,
+        IReadOnlyList<string> ValGalleryIds, IReadOnlyList<string> ValQueryIds, IReadOnlyList<string> ValSpecies,
+        IReadOnlyList<int> TrainRows, IReadOnlyList<int> TestRows, IReadOnlyList<string> TestGalleryIds, IReadOnlyList<string> TestImages,
+        TestTruth? Truth);
+
+    /// <summary>Test labels as the competition scores them, written to test_truth.csv.</summary>
+    sealed record TestTruth(string Path, IReadOnlyList<string> Labels, IReadOnlyList<string> Species);
+
+    static ScoringInputs Inputs(ExperimentSpec spec, PreparedSet images, IReadOnlyList<int> trainRows, IReadOnlyList<int> testRows,
+        IImageSource source, string folder)
     {
         var split = RowSplit.Build(images.Rows, spec.Data);
         var idOfRow = images.Rows.ToDictionary(r => r.Row, r => r.IndividualId);
         var positionOf = trainRows.Concat(testRows).Select((row, i) => (row, i)).ToDictionary(p => p.row, p => p.i);
-        var filler = SampleSubmission.FixedPredictions(trainRows.Select(r => idOfRow[r])).Where(id => id != NewIndividual.Id).ToList();
+        var allIds = trainRows.Select(r => idOfRow[r]).ToList();
+        var filler = SampleSubmission.FixedPredictions(allIds).Where(id => id != NewIndividual.Id).ToList();
+        var testImages = testRows.Select(r => images.Rows[r].Image).ToList();
+        TestTruth? truth = null;
+        if (source.ReadTestLabels() is { } labels)
+        {
+            var allKnown = allIds.ToHashSet(StringComparer.Ordinal);
+            var truthOf = labels.ToDictionary(t => t.Image, StringComparer.Ordinal);
+            var truthLabels = testImages.Select(i => allKnown.Contains(truthOf[i].IndividualId) ? truthOf[i].IndividualId : NewIndividual.Id).ToList();
+            string truthPath = Path.Combine(folder, TestTruthFile);
+            File.WriteAllLines(truthPath, new[] { "image,individual_id" }.Concat(testImages.Select((image, i) => $"{image},{truthLabels[i]}")));
+            truth = new TestTruth(truthPath, truthLabels, testImages.Select(i => truthOf[i].Species).ToList());
+        }
+        return new ScoringInputs(split, positionOf, filler,
+            split.TrainRows.Select(r => idOfRow[r]).ToList(), split.ValidationRows.Select(r => idOfRow[r]).ToList(),
+            split.ValidationRows.Select(r => images.Rows[r].Species).ToList(),
+            trainRows, testRows, allIds, testImages, truth);
+    }
+
+    /// <param name="all">Embeddings of the train rows followed by the test rows.</param>
+    /// <param name="writeFiles">Write the submission and threshold plot (only for the configured embeddings).</param>
+    static JsonObject Score(ExperimentSpec spec, ScoringInputs inputs, Tensor all, IImageSource source, string folder, bool writeFiles)
+    {
         var metrics = new JsonObject();
         var bySpecies = new JsonObject();
         double threshold = spec.Evaluate.NewIndividualThreshold;
+        var split = inputs.Split;
 
         // Validation fold: gallery = training split only.
-        var galleryIds = split.TrainRows.Select(r => idOfRow[r]).ToList();
-        using (var gallery = RetrievalEvaluator.Rows(all, split.TrainRows.Select(r => positionOf[r]).ToList()))
-        using (var queries = RetrievalEvaluator.Rows(all, split.ValidationRows.Select(r => positionOf[r]).ToList()))
+        using (var gallery = RetrievalEvaluator.Rows(all, split.TrainRows.Select(r => inputs.PositionOf[r]).ToList()))
+        using (var queries = RetrievalEvaluator.Rows(all, split.ValidationRows.Select(r => inputs.PositionOf[r]).ToList()))
         {
-            var val = ValidationScorer.Score(gallery, galleryIds, queries, split.ValidationRows.Select(r => idOfRow[r]).ToList(), spec.Evaluate, filler);
+            var val = ValidationScorer.Score(gallery, inputs.ValGalleryIds, queries, inputs.ValQueryIds, spec.Evaluate, inputs.Filler);
             metrics["val_map5_configured_threshold"] = val.Map5AtConfiguredThreshold;
             threshold = val.Threshold;
             if (writeFiles && val.Curve is { } curve) ThresholdPlot.Write(Path.Combine(folder, ThresholdPlotFile), curve, spec.Evaluate.NewIndividualThreshold);
@@ -134,31 +164,25 @@ public static class EvaluateStage
             metrics["val_queries"] = val.Labels.Count;
             metrics["val_new_individual_share"] = val.Labels.Count(l => l == NewIndividual.Id) / (double)Math.Max(1, val.Labels.Count);
             if (val.Labels.Count > 0)
-                AddBySpecies(bySpecies, "val_map5", val.Predictions, val.Labels, split.ValidationRows.Select(r => images.Rows[r].Species).ToList());
+                AddBySpecies(bySpecies, "val_map5", val.Predictions, val.Labels, inputs.ValSpecies);
         }
 
         // Test: gallery = every training image.
-        var allIds = trainRows.Select(r => idOfRow[r]).ToList();
-        var allKnown = allIds.ToHashSet(StringComparer.Ordinal);
-        using (var gallery = RetrievalEvaluator.Rows(all, trainRows.Select(r => positionOf[r]).ToList()))
-        using (var queries = RetrievalEvaluator.Rows(all, testRows.Select(r => positionOf[r]).ToList()))
+        using (var gallery = RetrievalEvaluator.Rows(all, inputs.TrainRows.Select(r => inputs.PositionOf[r]).ToList()))
+        using (var queries = RetrievalEvaluator.Rows(all, inputs.TestRows.Select(r => inputs.PositionOf[r]).ToList()))
         {
-            var test = RetrievalEvaluator.Rank(RetrievalEvaluator.Search(queries, gallery, spec.Evaluate.KnnK), allIds, threshold, null, filler);
-            var testImages = testRows.Select(r => images.Rows[r].Image).ToList();
+            var test = RetrievalEvaluator.Rank(RetrievalEvaluator.Search(queries, gallery, spec.Evaluate.KnnK), inputs.TestGalleryIds, threshold, null, inputs.Filler);
+            var testImages = inputs.TestImages;
             var submission = testImages.Select((image, i) => new SubmissionRow(image, test.Predictions[i].Ids.Take(MapAt5.Cutoff).ToList())).ToList();
             string submissionPath = Path.Combine(folder, writeFiles ? SubmissionFile : "submission.no_tta.tmp.csv");
             SubmissionWriter.Write(submissionPath, submission, testImages);
             metrics["test_images"] = testImages.Count;
 
-            if (source.ReadTestLabels() is { } truth)
+            if (inputs.Truth is { } truth)
             {
-                string truthPath = Path.Combine(folder, TestTruthFile);
-                var truthOf = truth.ToDictionary(t => t.Image, StringComparer.Ordinal);
-                var truthLabels = testImages.Select(i => allKnown.Contains(truthOf[i].IndividualId) ? truthOf[i].IndividualId : NewIndividual.Id).ToList();
-                File.WriteAllLines(truthPath, new[] { "image,individual_id" }.Concat(testImages.Select((image, i) => $"{image},{truthLabels[i]}")));
-                metrics["test_map5"] = SubmissionScorer.Score(submissionPath, truthPath);
-                AddBySpecies(bySpecies, "test_map5", test.Predictions, truthLabels, testImages.Select(i => truthOf[i].Species).ToList());
-                if (writeFiles && source.SampleSubmissionPath is { } sample) metrics["sample_submission_map5"] = SampleSubmission.Score(sample, truthPath);
+                metrics["test_map5"] = SubmissionScorer.Score(submissionPath, truth.Path);
+                AddBySpecies(bySpecies, "test_map5", test.Predictions, truth.Labels, truth.Species);
+                if (writeFiles && source.SampleSubmissionPath is { } sample) metrics["sample_submission_map5"] = SampleSubmission.Score(sample, truth.Path);
             }
             if (!writeFiles) File.Delete(submissionPath);
         }
