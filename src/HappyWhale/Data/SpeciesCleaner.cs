@@ -12,14 +12,20 @@ public sealed record CleanedSamples(IReadOnlyList<Sample> Samples, IReadOnlyList
 /// </summary>
 public static class SpeciesCleaner
 {
-    public static IReadOnlyDictionary<string, string> Replacements { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
-    {
-        ["bottlenose_dolpin"] = "bottlenose_dolphin",
-        ["kiler_whale"] = "killer_whale",
-        ["globis"] = "short_finned_pilot_whale",
-        ["pilot_whale"] = "short_finned_pilot_whale",
-        ["beluga"] = "beluga_whale",
-    };
+    // In this order the synthetic generator draws a species' typos from them (see TyposOf).
+    static readonly (string From, string To)[] Known =
+    [
+        ("bottlenose_dolpin", "bottlenose_dolphin"),
+        ("kiler_whale", "killer_whale"),
+        ("pilot_whale", "short_finned_pilot_whale"),
+        ("globis", "short_finned_pilot_whale"),
+        ("beluga", "beluga_whale"),
+    ];
+
+    public static IReadOnlyDictionary<string, string> Replacements { get; } = Known.ToDictionary(p => p.From, p => p.To, StringComparer.Ordinal);
+
+    /// <summary>The names that are cleaned into <paramref name="species"/>, in a fixed order.</summary>
+    public static IReadOnlyList<string> TyposOf(string species) => Known.Where(p => p.To == species).Select(p => p.From).ToArray();
 
     public static string Clean(string species) => Replacements.GetValueOrDefault(species, species);
 
