@@ -75,7 +75,7 @@ static class Commands
         var clock = Stopwatch.StartNew();
         string repoRoot = RepoRoot(cli);
         var experiment = Load(cli, repoRoot, defaultExperiment);
-        var options = new PipelineOptions(repoRoot, PipelineOptions.ParseForce(cli.Get("force")), cli.Has("verify"));
+        var options = Options(cli, repoRoot);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(experiment.Name)}[/] [grey]({Markup.Escape(Path.GetRelativePath(repoRoot, experiment.SourcePath))})[/]");
         if (report) SyncTracking(ExperimentLogger.TrackingUri(experiment), repoRoot, quietWhenIdle: true);
 
@@ -114,7 +114,7 @@ static class Commands
         string repoRoot = RepoRoot(cli);
         var experiment = Load(cli, repoRoot, "quickstart");
         if (experiment.Spec.Data.Source != "synthetic") throw new UserException($"synth --preview needs data.source: synthetic; {experiment.Name} reads {experiment.Spec.Data.Source}.");
-        var options = new PipelineOptions(repoRoot, PipelineOptions.ParseForce(cli.Get("force")), cli.Has("verify"));
+        var options = Options(cli, repoRoot);
         var synth = new ExperimentPipeline(experiment, options).Run(StageNames.Synth).Last(StageNames.Synth)!;
         string path = ContactSheet.Write(synth.Folder, Path.Combine(repoRoot, "artifacts", "reports", "synth_preview.png"));
         AnsiConsole.MarkupLine($"synth preview: [bold]{Markup.Escape(Path.GetRelativePath(repoRoot, path))}[/]");
@@ -128,7 +128,7 @@ static class Commands
         string name = cli.Get("ablation") ?? cli.Positional.FirstOrDefault()
             ?? throw new UserException("ablation needs a name: --ablation NAME (a file under experiments/ablations/).");
         var ablation = AblationLoader.Load(Path.Combine(repoRoot, "experiments"), name);
-        var options = new PipelineOptions(repoRoot, PipelineOptions.ParseForce(cli.Get("force")), cli.Has("verify"));
+        var options = Options(cli, repoRoot);
         var runs = AblationRunner.Run(ablation, options, line => AnsiConsole.MarkupLine($"[bold]{Markup.Escape(line)}[/]"));
         var rows = AblationReport.Summarise(ablation, runs);
         string folder = Path.Combine(options.ArtifactsRoot, "reports", ablation.Name);
@@ -164,7 +164,7 @@ static class Commands
     {
         var clock = Stopwatch.StartNew();
         string repoRoot = RepoRoot(cli);
-        var options = new PipelineOptions(repoRoot, PipelineOptions.ParseForce(cli.Get("force")), cli.Has("verify"));
+        var options = Options(cli, repoRoot);
         var outcome = RegressionSuite.Run(options, line => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(line)}[/]"));
         if (cli.Has("update-baselines"))
         {
@@ -248,4 +248,8 @@ static class Commands
         catch (InvalidDataException e) { throw new UserException(e.Message, e); }
         return 0;
     }
+
+    /// <summary>--force[=stages] and --verify, as every pipeline verb reads them.</summary>
+    static PipelineOptions Options(CliArgs cli, string repoRoot) =>
+        new(repoRoot, PipelineOptions.ParseForce(cli.Get("force")), cli.Has("verify"));
 }

@@ -28,5 +28,5 @@ public static class AblationRunner
 
     /// <summary>Compute time of the train stages as recorded when they ran (a cache hit reports the original time).</summary>
     static double TrainSeconds(PipelineResult result) =>
-        result.Stages.Where(s => s.Stage == StageNames.Train).Sum(s => CacheManifest.TryRead(s.Folder)?.Seconds ?? 0);
+        result.Stages.Where(s => s.Stage == StageNames.Train).Sum(s => s.Manifest.Seconds);
 }

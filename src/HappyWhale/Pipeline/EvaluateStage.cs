@@ -43,7 +43,7 @@ public static class EvaluateStage
         if (models is [{ Experiment: Self } own]) inputs["train"] = own.TrainKey;
         else for (int i = 0; i < models.Count; i++) inputs[$"train.{i}.{models[i].Experiment}"] = models[i].TrainKey;
         return new(StageNames.Evaluate, Version,
-            new JsonObject { ["evaluate"] = experiment.Section("evaluate")!.DeepClone(), ["split"] = TrainStage.SplitParameters(experiment) },
+            new JsonObject { ["evaluate"] = experiment.Section("evaluate"), ["split"] = TrainStage.SplitParameters(experiment) },
             inputs, new Dictionary<string, string>());
     }
 

@@ -98,8 +98,8 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
                     return task.AsRunningTotal();
                 });
             }));
-        if (_runs.Count(r => r.Stage == StageNames.Prepare) == 1 && CacheManifest.TryRead(run.Folder)?.Summary is { } summary)
-            foreach (var line in PrepareStage.ReportLines(summary, Spec.Data))
+        if (_runs.Count(r => r.Stage == StageNames.Prepare) == 1)
+            foreach (var line in PrepareStage.ReportLines(run.Manifest.Summary, Spec.Data))
                 AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
         return run;
     }
@@ -153,10 +153,10 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
     {
         bool force = options.Forces(request.Stage);
         var entry = _cache.GetOrCompute(request, compute, force, message => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]"));
-        var run = new StageRun(request.Stage, label, entry.Key, entry.Outcome, entry.Elapsed, entry.Folder);
+        var run = new StageRun(request.Stage, label, entry.Key, entry.Outcome, entry.Elapsed, entry.Folder, entry.Manifest);
         _runs.Add(run);
         string outcome = entry.Outcome == CacheOutcome.Hit ? "[green]cache hit[/]" : "[yellow]computed[/]";
-        AnsiConsole.MarkupLine($"{Markup.Escape(label)}: {outcome} [grey]{request.Stage}/{entry.Key[..12]} ({entry.Elapsed.TotalSeconds:F1} s)[/]");
+        AnsiConsole.MarkupLine($"{Markup.Escape(label)}: {outcome} [grey]{request.Stage}/{run.ShortKey} ({entry.Elapsed.TotalSeconds:F1} s)[/]");
         return run;
     }
 }

@@ -3,7 +3,7 @@ using HappyWhale.Training;
 namespace HappyWhale.Pipeline;
 
 /// <summary>One stage as it happened in this run: computed or served from the cache.</summary>
-public sealed record StageRun(string Stage, string Label, string Key, CacheOutcome Outcome, TimeSpan Duration, string Folder)
+public sealed record StageRun(string Stage, string Label, string Key, CacheOutcome Outcome, TimeSpan Duration, string Folder, CacheManifest Manifest)
 {
     public string ShortKey => Key[..12];
 }

@@ -17,7 +17,7 @@ public static class PrepareStage
 
     public static StageRequest Request(ResolvedExperiment experiment, int imageSize, string sourceFingerprint)
     {
-        var parameters = experiment.Section("prepare")!.AsObject().DeepClone().AsObject();
+        var parameters = experiment.Section("prepare")!.AsObject();
         parameters["image_size"] = imageSize;
         var data = experiment.Section("data")!.AsObject();
         var read = new JsonObject();

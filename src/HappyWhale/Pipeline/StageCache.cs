@@ -29,10 +29,11 @@ public sealed class StageCache(string root, bool verifyHashes = false)
     public CacheEntry? TryGet(StageRequest request)
     {
         var started = DateTime.UtcNow;
-        string folder = EntryFolder(request.Stage, request.Key);
+        string key = request.Key;   // a hash of the canonical request, computed on every read
+        string folder = EntryFolder(request.Stage, key);
         var manifest = CacheManifest.TryRead(folder);
-        if (manifest is null || manifest.Key != request.Key || manifest.Verify(folder, verifyHashes) is not null) return null;
-        return new CacheEntry(request.Stage, request.Key, folder, manifest, CacheOutcome.Hit, DateTime.UtcNow - started);
+        if (manifest is null || manifest.Key != key || manifest.Verify(folder, verifyHashes) is not null) return null;
+        return new CacheEntry(request.Stage, key, folder, manifest, CacheOutcome.Hit, DateTime.UtcNow - started);
     }
 
     /// <summary>
@@ -44,13 +45,14 @@ public sealed class StageCache(string root, bool verifyHashes = false)
     {
         if (!force && TryGet(request) is { } hit) return hit;
 
+        string key = request.Key;
         string stageFolder = Path.Combine(Root, request.Stage);
-        using var keyLock = KeyLock.Acquire(Path.Combine(stageFolder, request.Key + ".lock"), TimeSpan.FromHours(48), log);
+        using var keyLock = KeyLock.Acquire(Path.Combine(stageFolder, key + ".lock"), TimeSpan.FromHours(48), log);
         // Another process may have finished the entry while this one waited for the lock.
         if (!force && TryGet(request) is { } late) return late;
 
-        RemoveStaleTemporaries(stageFolder, request.Key);
-        string temp = Path.Combine(stageFolder, $".tmp-{request.Key}-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        RemoveStaleTemporaries(stageFolder, key);
+        string temp = Path.Combine(stageFolder, $".tmp-{key}-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(temp);
         var started = DateTimeOffset.UtcNow;
         try
@@ -58,11 +60,11 @@ public sealed class StageCache(string root, bool verifyHashes = false)
             var summary = compute(temp);
             var manifest = CacheManifest.Build(request, temp, started, summary);
             manifest.Write(temp);
-            string final = EntryFolder(request.Stage, request.Key);
+            string final = EntryFolder(request.Stage, key);
             if (Directory.Exists(final))
             {
                 // --force: set the old entry aside first so the rename below stays atomic.
-                string old = Path.Combine(stageFolder, $".old-{request.Key}-{Guid.NewGuid():N}");
+                string old = Path.Combine(stageFolder, $".old-{key}-{Guid.NewGuid():N}");
                 Directory.Move(final, old);
                 Directory.Move(temp, final);
                 Directory.Delete(old, recursive: true);
@@ -71,8 +73,8 @@ public sealed class StageCache(string root, bool verifyHashes = false)
             {
                 Directory.Move(temp, final);
             }
-            TryDelete(WorkFolder(request.Stage, request.Key));
-            return new CacheEntry(request.Stage, request.Key, final, manifest, CacheOutcome.Computed, manifest.Finished - started);
+            TryDelete(WorkFolder(request.Stage, key));
+            return new CacheEntry(request.Stage, key, final, manifest, CacheOutcome.Computed, manifest.Finished - started);
         }
         catch
         {

@@ -32,7 +32,7 @@ public static class TrainStage
     public static StageRequest Request(ResolvedExperiment experiment, int phaseIndex, int imageSize, string prepareKey, string? previousTrainKey,
         string? repoRoot = null)
     {
-        var train = experiment.Section("train")!.AsObject().DeepClone().AsObject();
+        var train = experiment.Section("train")!.AsObject();
         var phases = train["phases"]!.AsArray();
         train.Remove("phases");
         foreach (var key in RuntimeOnlyKeys) train.Remove(key);
@@ -40,7 +40,7 @@ public static class TrainStage
         phase["image_size"] = imageSize;
         var parameters = new JsonObject
         {
-            ["model"] = experiment.Section("model")!.DeepClone(),
+            ["model"] = experiment.Section("model"),
             ["split"] = SplitParameters(experiment),
             ["train"] = train,
             ["phase_index"] = phaseIndex,
