@@ -1,3 +1,4 @@
+using HappyWhale.Experiments;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -17,7 +18,7 @@ internal static class MetaYaml
         foreach (var (k, v) in map.Children)
         {
             if (k is not YamlScalarNode key || key.Value is null || v is not YamlScalarNode scalar) continue;
-            bool plainNull = scalar.Style == ScalarStyle.Plain && scalar.Value is null or "" or "~" or "null" or "Null" or "NULL";
+            bool plainNull = scalar.Style == ScalarStyle.Plain && (scalar.Value is null || YamlScalars.IsNull(scalar.Value));
             result[key.Value] = plainNull ? null : scalar.Value;
         }
         return result;

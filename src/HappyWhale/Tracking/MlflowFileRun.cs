@@ -90,10 +90,7 @@ public sealed class MlflowFileRun : ITrackedRun
 
     public void LogMetric(string key, double value, long step = 0, long? timestampMs = null)
     {
-        MlflowNames.ValidateKey("metric", key);
-        long timestamp = timestampMs ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        if (timestamp < 0)
-            throw new ArgumentException($"Got invalid timestamp {timestamp} for metric '{key}'. Timestamp must be a nonnegative long (64-bit integer).");
+        long timestamp = MlflowNames.ValidateMetric(key, timestampMs);
         var path = EntryPath(MetricsFolder, key);
         // One line per value, "timestamp value step", value as Python's str(float) writes it.
         var line = string.Create(CultureInfo.InvariantCulture, $"{timestamp} {PythonFloat.Repr(value)} {step}\n");

@@ -41,11 +41,7 @@ public sealed class MlflowFileStore : ITracker
 
     public ITrackedRun StartRun(string experimentName, string runName, IReadOnlyDictionary<string, string> tags, string? parentRunId = null)
     {
-        MlflowNames.ValidateExperimentName(experimentName);
-        if (string.IsNullOrWhiteSpace(runName))
-            throw new ArgumentException("A run name is required (MLflow would invent a random one; we want names we chose).", nameof(runName));
-        ArgumentNullException.ThrowIfNull(tags);
-        if (parentRunId is not null) MlflowNames.ValidateRunId(parentRunId);
+        MlflowNames.ValidateStartRun(experimentName, runName, tags, parentRunId);
 
         var allTags = ResolveTags(runName, tags, parentRunId);
         var experiment = GetOrCreateExperiment(experimentName);

@@ -51,6 +51,26 @@ public static partial class MlflowNames
             throw new ArgumentException($"{kind} name '{key[..Math.Min(key.Length, 100)]}...' has length {key.Length}, which exceeds the MLflow limit of {MaxKeyLength}.");
     }
 
+    /// <summary>The arguments every tracker's StartRun checks before doing anything.</summary>
+    public static void ValidateStartRun(string experimentName, string runName, IReadOnlyDictionary<string, string> tags, string? parentRunId)
+    {
+        ValidateExperimentName(experimentName);
+        if (string.IsNullOrWhiteSpace(runName))
+            throw new ArgumentException("A run name is required (MLflow would invent a random one; we want names we chose).", nameof(runName));
+        ArgumentNullException.ThrowIfNull(tags);
+        if (parentRunId is not null) ValidateRunId(parentRunId);
+    }
+
+    /// <summary>Checks a metric's key and timestamp (now when not given) and returns the timestamp.</summary>
+    public static long ValidateMetric(string key, long? timestampMs)
+    {
+        ValidateKey("metric", key);
+        long timestamp = timestampMs ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        if (timestamp < 0)
+            throw new ArgumentException($"Got invalid timestamp {timestamp} for metric '{key}'. Timestamp must be a nonnegative long (64-bit integer).");
+        return timestamp;
+    }
+
     /// <summary>Throws when a param/tag value is longer than MLflow accepts.</summary>
     public static void ValidateValue(string kind, string key, string? value, int limit)
     {

@@ -141,9 +141,7 @@ public static class FileStoreRecovery
         if (meta is null || meta.GetValueOrDefault("status") != ((int)RunStatus.Running).ToString(CultureInfo.InvariantCulture)) return false;
         var fields = new Dictionary<string, object?>(StringComparer.Ordinal) { ["tags"] = PyYaml.EmptyList };
         foreach (var (key, value) in meta)
-            fields[key] = NumberFields.Contains(key)
-                ? (long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n : null)
-                : value;
+            fields[key] = NumberFields.Contains(key) ? MlflowFileStore.ParseLong(value) : value;
         fields["status"] = (int)RunStatus.Killed;
         fields["end_time"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         StoreFiles.WriteAtomic(metaPath, PyYaml.Dump(fields));

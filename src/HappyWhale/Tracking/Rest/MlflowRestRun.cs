@@ -64,10 +64,7 @@ public sealed class MlflowRestRun : ITrackedRun
 
     public void LogMetric(string key, double value, long step = 0, long? timestampMs = null)
     {
-        MlflowNames.ValidateKey("metric", key);
-        long timestamp = timestampMs ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        if (timestamp < 0)
-            throw new ArgumentException($"Got invalid timestamp {timestamp} for metric '{key}'. Timestamp must be a nonnegative long (64-bit integer).");
+        long timestamp = MlflowNames.ValidateMetric(key, timestampMs);
         lock (_gate)
         {
             _metrics.Add(new MetricRecord(key, value, timestamp, step));

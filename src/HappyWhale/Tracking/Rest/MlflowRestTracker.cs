@@ -37,11 +37,7 @@ public sealed class MlflowRestTracker : ITracker, IDisposable
 
     public ITrackedRun StartRun(string experimentName, string runName, IReadOnlyDictionary<string, string> tags, string? parentRunId = null)
     {
-        MlflowNames.ValidateExperimentName(experimentName);
-        if (string.IsNullOrWhiteSpace(runName))
-            throw new ArgumentException("A run name is required.", nameof(runName));
-        ArgumentNullException.ThrowIfNull(tags);
-        if (parentRunId is not null) MlflowNames.ValidateRunId(parentRunId);
+        MlflowNames.ValidateStartRun(experimentName, runName, tags, parentRunId);
 
         var localId = Guid.NewGuid().ToString("N");
         var allTags = MlflowTags.DefaultContext();
