@@ -19,6 +19,16 @@ public interface IMultiStageExtractor
 
     /// <summary>The feature maps of the last two stages (the last one equals ForwardFeatures' output).</summary>
     (Tensor Previous, Tensor Last) ForwardLastTwo(Tensor x);
+
+    /// <summary>Runs <paramref name="stages"/> in order and returns the outputs of the last two.</summary>
+    internal static (Tensor Previous, Tensor Last) RunLastTwo(IReadOnlyList<nn.Module<Tensor, Tensor>> stages, Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var h = x;
+        for (int i = 0; i < stages.Count - 1; i++) h = stages[i].call(h);
+        var last = stages[^1].call(h);
+        return (h.MoveToOuterDisposeScope(), last.MoveToOuterDisposeScope());
+    }
 }
 
 /// <summary>A backbone whose parameters belong to numbered stages: 0 is the stem, higher numbers are deeper.</summary>
@@ -63,6 +73,8 @@ public sealed class EfficientNet : Module<Tensor, Tensor>, IFeatureExtractor, IM
     ];
 
     private readonly Sequential features;
+    // The children of features, in order (not a second registration: the same modules).
+    readonly List<Module<Tensor, Tensor>> featureStages;
     private readonly AdaptiveAvgPool2d? avgpool;
     private readonly Sequential? classifier;
 
@@ -120,6 +132,7 @@ public sealed class EfficientNet : Module<Tensor, Tensor>, IFeatureExtractor, IM
         PenultimateChannels = lastIn;
 
         features = Sequential(layers.ToArray());
+        featureStages = layers;
         if (numClasses > 0)
         {
             avgpool = AdaptiveAvgPool2d(1);
@@ -179,15 +192,7 @@ public sealed class EfficientNet : Module<Tensor, Tensor>, IFeatureExtractor, IM
     public Tensor ForwardFeatures(Tensor x) => features.call(x);
 
     /// <summary>Outputs of features[^2] (the last MBConv stage) and features[^1] (the final 1x1 conv).</summary>
-    public (Tensor Previous, Tensor Last) ForwardLastTwo(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var layers = features.children().Cast<Module<Tensor, Tensor>>().ToList();
-        var h = x;
-        for (int i = 0; i < layers.Count - 1; i++) h = layers[i].call(h);
-        var last = layers[^1].call(h);
-        return (h.MoveToOuterDisposeScope(), last.MoveToOuterDisposeScope());
-    }
+    public (Tensor Previous, Tensor Last) ForwardLastTwo(Tensor x) => IMultiStageExtractor.RunLastTwo(featureStages, x);
 
     /// <summary>features.i -> stage i (0 is the stem); avgpool/classifier -> one past the last stage.</summary>
     public int StageOf(string parameterName)

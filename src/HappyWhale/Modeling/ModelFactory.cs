@@ -78,10 +78,7 @@ public static class ModelFactory
         var backbone = BackboneRegistry.Create(spec.Backbone);
         try
         {
-            if (spec.ConcatLastTwo && backbone is not IMultiStageExtractor)
-                throw new ArgumentException($"backbone '{spec.Backbone}' does not support model.concat_last_two", nameof(spec));
-            long channels = ((IFeatureExtractor)backbone).FeatureChannels
-                + (spec.ConcatLastTwo ? ((IMultiStageExtractor)backbone).PenultimateChannels : 0);
+            long channels = ReidModel.PooledFeaturesOf(backbone, spec.Backbone, spec.ConcatLastTwo);
             nn.Module<Tensor, Tensor> pool = spec.Pooling switch
             {
                 "gem" => new Gem(spec.GemP, spec.GemLearnable),

@@ -30,7 +30,18 @@ public sealed class ReidModel : nn.Module<Tensor, Tensor>
     public string BackboneName { get; }
     public bool ConcatLastTwo { get; }
     public long FeatureChannels => Extractor.FeatureChannels;
-    public long PooledFeatures => ConcatLastTwo ? Extractor.FeatureChannels + ((IMultiStageExtractor)backbone).PenultimateChannels : Extractor.FeatureChannels;
+    public long PooledFeatures => PooledFeaturesOf(backbone, BackboneName, ConcatLastTwo);
+
+    /// <summary>Channels after pooling: the last stage's, plus the one before with concat_last_two (which the backbone must support).</summary>
+    public static long PooledFeaturesOf(nn.Module<Tensor, Tensor> backbone, string backboneName, bool concatLastTwo)
+    {
+        var extractor = backbone as IFeatureExtractor
+            ?? throw new ArgumentException("backbone must implement IFeatureExtractor", nameof(backbone));
+        if (!concatLastTwo) return extractor.FeatureChannels;
+        return backbone is IMultiStageExtractor multi
+            ? extractor.FeatureChannels + multi.PenultimateChannels
+            : throw new ArgumentException($"backbone '{backboneName}' cannot return its last two stages (concat_last_two)", nameof(concatLastTwo));
+    }
     public long EmbeddingDim => neck.OutFeatures;
 
     /// <summary>Weight of the species loss added by the trainer when there is a species head.</summary>
@@ -46,10 +57,7 @@ public sealed class ReidModel : nn.Module<Tensor, Tensor>
         ArcMarginHead? speciesHead = null, bool concatLastTwo = false)
         : base(nameof(ReidModel))
     {
-        var extractor = backbone as IFeatureExtractor
-            ?? throw new ArgumentException("backbone must implement IFeatureExtractor", nameof(backbone));
-        if (concatLastTwo && backbone is not IMultiStageExtractor)
-            throw new ArgumentException($"backbone '{backboneName}' cannot return its last two stages (concat_last_two)", nameof(concatLastTwo));
+        PooledFeaturesOf(backbone, backboneName, concatLastTwo);   // checks the backbone before anything is kept
         BackboneName = backboneName;
         ConcatLastTwo = concatLastTwo;
         this.backbone = backbone;

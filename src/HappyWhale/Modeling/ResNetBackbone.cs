@@ -60,14 +60,7 @@ public sealed class ResNetBackbone : nn.Module<Tensor, Tensor>, IFeatureExtracto
     }
 
     /// <summary>Outputs of layer3 and layer4.</summary>
-    public (Tensor Previous, Tensor Last) ForwardLastTwo(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var h = x;
-        for (int i = 0; i < stages.Count - 1; i++) h = stages[i].call(h);
-        var last = stages[^1].call(h);
-        return (h.MoveToOuterDisposeScope(), last.MoveToOuterDisposeScope());
-    }
+    public (Tensor Previous, Tensor Last) ForwardLastTwo(Tensor x) => IMultiStageExtractor.RunLastTwo(stages, x);
 
     /// <summary>Stage 0 = conv1 + bn1 (the stem), stage k = layer k.</summary>
     public int StageOf(string parameterName)
