@@ -30,13 +30,14 @@ public sealed class BoxTable
             foreach (var (line, f) in CsvFile.ReadChecked(path, Header, [], problems, HeaderWithConfidence))
             {
                 var numbers = new double[f.Length - 1];
-                int bad = Array.FindIndex(f, 1, s => !double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+                int bad = -1;
+                for (int i = 1; i < f.Length && bad < 0; i++)
+                    if (!double.TryParse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture, out numbers[i - 1])) bad = i;
                 if (bad >= 0)
                 {
                     problems.Add(new BadItem(path, line, $"{HeaderWithConfidence[bad]} '{f[bad]}' is not a number"));
                     continue;
                 }
-                for (int i = 1; i < f.Length; i++) numbers[i - 1] = double.Parse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture);
                 var box = new Box(numbers[0], numbers[1], numbers[2], numbers[3], numbers.Length > 4 ? numbers[4] : 1);
                 if (!fromThisFile.TryGetValue(f[0], out var seen) || box.Confidence > seen.Confidence) fromThisFile[f[0]] = box;
             }

@@ -99,12 +99,17 @@ public sealed class FolderSource : IImageSource, IDisposable
         }
 
         var queries = QuerySplit.Choose(samples, _queryShare, _newIndividualShare, _seed);
+        // Training images first, then the queries (unlabelled here; their labels are kept for scoring).
         var images = new List<SourceImage>(samples.Count);
-        foreach (var s in samples.Where(s => !queries.QueryImages.Contains(s.Image)))
-            images.Add(new SourceImage(s, "train", chosen[s.Image].Location, chosen[s.Image].Open));
-        foreach (var s in samples.Where(s => queries.QueryImages.Contains(s.Image)))
+        var testLabels = new List<Sample>();
+        foreach (var s in samples)
+        {
+            if (queries.QueryImages.Contains(s.Image)) testLabels.Add(s);
+            else images.Add(new SourceImage(s, "train", chosen[s.Image].Location, chosen[s.Image].Open));
+        }
+        foreach (var s in testLabels)
             images.Add(new SourceImage(new Sample(s.Image, "", ""), "test", chosen[s.Image].Location, chosen[s.Image].Open));
-        _testLabels = samples.Where(s => queries.QueryImages.Contains(s.Image)).ToList();
+        _testLabels = testLabels;
         var counts = new Dictionary<string, int>
         {
             ["archives_and_folders"] = groups,
@@ -134,7 +139,7 @@ public sealed class FolderSource : IImageSource, IDisposable
         foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
         {
             string rel = Path.GetRelativePath(root, file).Replace('\\', '/');
-            if (rel.Split('/').Any(p => p.StartsWith('.') || p == "__MACOSX")) continue;
+            if (IsHidden(rel)) continue;
             if (rel.EndsWith(".zip", StringComparison.OrdinalIgnoreCase)) zips.Add(file);
             else if (KaggleSource.IsImage(rel)) loose.Add((rel, file, () => File.OpenRead(file)));
         }
@@ -142,6 +147,9 @@ public sealed class FolderSource : IImageSource, IDisposable
         foreach (var zip in zips.OrderBy(z => z, StringComparer.Ordinal))
             if (OpenZip(zip, problems) is { } entries) yield return entries;
     }
+
+    // Dot files and folders, and the resource forks macOS puts in zips.
+    static bool IsHidden(string rel) => rel.Split('/').Any(p => p.StartsWith('.') || p == "__MACOSX");
 
     List<(string, string, Func<Stream>)>? OpenZip(string path, List<BadItem> problems)
     {
@@ -154,7 +162,7 @@ public sealed class FolderSource : IImageSource, IDisposable
         {
             string rel = entry.FullName.Replace('\\', '/');
             if (rel.EndsWith('/') || !KaggleSource.IsImage(rel)) continue;
-            if (rel.Split('/').Any(p => p.StartsWith('.') || p == "__MACOSX")) continue;
+            if (IsHidden(rel)) continue;
             entries.Add((rel, $"{path}:{rel}", () => ReadEntry(archive, entry)));
         }
         return entries;

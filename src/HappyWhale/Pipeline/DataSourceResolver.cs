@@ -8,7 +8,7 @@ public static class DataSourceResolver
     public const string DataRootVariable = "HAPPYWHALE_DATA";
 
     /// <summary>The Kaggle-layout folder named by data.root or $HAPPYWHALE_DATA, checked before any stage runs.</summary>
-    public static string KaggleRoot(DataSpec data, string repoRoot)
+    public static KaggleSource Kaggle(DataSpec data, string repoRoot)
     {
         string? root = data.Root ?? Environment.GetEnvironmentVariable(DataRootVariable);
         if (string.IsNullOrWhiteSpace(root))
@@ -23,7 +23,7 @@ public static class DataSourceResolver
                 $"{root} is not a Kaggle Happywhale folder: expected {source.TrainCsv} and {source.TrainImagesDir}/. " +
                 "Get the data with: kaggle competitions download -c happy-whale-and-dolphin, unzip it there, or point data.root elsewhere; " +
                 "to try the experiment on a CPU with the synthetic set instead, add --overlay=cpu.");
-        return root;
+        return source;
     }
 
     /// <summary>Folder-source roots that do not exist here (e.g. Omniglot on a machine without shared/): empty when all are present.</summary>

@@ -80,7 +80,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         if (Spec.Data.Source == "folder")
             return DataSourceResolver.Folder(Spec.Data, options.RepoRoot);
         // Its fingerprint (a walk of the folder) is computed once, when the first prepare key needs it.
-        return new KaggleSource(DataSourceResolver.KaggleRoot(Spec.Data, options.RepoRoot));
+        return DataSourceResolver.Kaggle(Spec.Data, options.RepoRoot);
     }
 
     int EstimatedSynthImages() => Spec.Synth.Individuals * Spec.Synth.ImagesPerIndividual + Spec.Synth.TestImages;
