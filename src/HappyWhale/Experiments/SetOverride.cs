@@ -31,13 +31,8 @@ internal static class SetOverride
             return;
         }
         var value = doc.Root ?? new SourceScalar(new(label, 1, valueColumn + 1), "", isPlain: true);
-        var segments = Segments(label, argument[..eq]);
-        if (segments.Any(s => s.Name.Length == 0))
-        {
-            errors.Add(new(label, 1, Prefix.Length + 1, $"'{argument[..eq]}' has an empty key between dots"));
-            return;
-        }
-        Place(root, segments, value, errors);
+        if (TrySegments(argument[..eq], new SourcePosition(label, 1, Prefix.Length + 1), errors, out var segments))
+            Place(root, segments, value, errors);
     }
 
     /// <summary>
@@ -46,31 +41,24 @@ internal static class SetOverride
     /// </summary>
     public static void ApplyEntry(SourceMap root, SourceScalar dottedKey, SourceNode value, List<ExperimentError> errors)
     {
-        var segments = new List<(string, SourcePosition)>();
-        int offset = 0;
-        foreach (var part in dottedKey.Value.Split('.'))
-        {
-            segments.Add((part, dottedKey.At with { Column = dottedKey.At.Column + offset }));
-            offset += part.Length + 1;
-        }
-        if (segments.Any(s => s.Item1.Length == 0))
-        {
-            errors.Add(new(dottedKey.At, $"'{dottedKey.Value}' has an empty key between dots"));
-            return;
-        }
-        Place(root, segments, value, errors);
+        if (TrySegments(dottedKey.Value, dottedKey.At, errors, out var segments))
+            Place(root, segments, value, errors);
     }
 
-    private static List<(string Name, SourcePosition At)> Segments(string label, string dottedKey)
+    /// <summary>The parts of a dotted key, each at its own column from <paramref name="start"/>; false (and an error) for an empty part.</summary>
+    private static bool TrySegments(string dottedKey, SourcePosition start, List<ExperimentError> errors,
+        out List<(string Name, SourcePosition At)> segments)
     {
-        var result = new List<(string, SourcePosition)>();
-        int start = 0;
+        segments = [];
+        int offset = 0;
         foreach (var part in dottedKey.Split('.'))
         {
-            result.Add((part, new SourcePosition(label, 1, Prefix.Length + start + 1)));
-            start += part.Length + 1;
+            segments.Add((part, start with { Column = start.Column + offset }));
+            offset += part.Length + 1;
         }
-        return result;
+        if (segments.All(s => s.Name.Length > 0)) return true;
+        errors.Add(new(start, $"'{dottedKey}' has an empty key between dots"));
+        return false;
     }
 
     private static void Place(SourceNode root, List<(string Name, SourcePosition At)> segments, SourceNode value, List<ExperimentError> errors,
