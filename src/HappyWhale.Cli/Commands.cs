@@ -218,9 +218,9 @@ static class Commands
             var reader = new MlflowFileStoreReader(store);
             IReadOnlyDictionary<string, double> Latest(ResolvedExperiment e)
             {
-                var run = reader.FindExperiment(ExperimentLogger.ExperimentName(e)) is null ? null
-                    : reader.ListRuns(ExperimentLogger.ExperimentName(e)).FirstOrDefault(r => r.RunName == e.Name && r.Status == RunStatus.Finished);
-                return run is null ? new Dictionary<string, double>() : reader.ReadLatestMetrics(run.RunId);
+                // ListRuns is empty when the experiment does not exist.
+                var run = reader.ListRuns(ExperimentLogger.ExperimentName(e)).FirstOrDefault(r => r.RunName == e.Name && r.Status == RunStatus.Finished);
+                return run is null ? new Dictionary<string, double>() : reader.ReadLatestMetrics(run);
             }
             var ma = Latest(a);
             var mb = Latest(b);

@@ -90,11 +90,7 @@ public sealed class MlflowFileStore : ITracker
         return CreateExperiment(name);
     }
 
-    private ExperimentRecord? FindActive(string name) =>
-        ExperimentScanner.List(RootDirectory)
-            .Where(e => e.Name == name && e.LifecycleStage == "active")
-            .OrderBy(e => e.ExperimentId.Length).ThenBy(e => e.ExperimentId, StringComparer.Ordinal)
-            .FirstOrDefault();
+    private ExperimentRecord? FindActive(string name) => ExperimentScanner.ListActive(RootDirectory).FirstOrDefault(e => e.Name == name);
 
     private void CreateDefaultExperiment()
     {
@@ -156,6 +152,11 @@ public sealed class MlflowFileStore : ITracker
     /// <summary>Experiment folders under a parent, read the way MLflow's search_experiments does.</summary>
     internal static class ExperimentScanner
     {
+        /// <summary>Active experiments in id order (numeric ids: shorter first).</summary>
+        public static IReadOnlyList<ExperimentRecord> ListActive(string parent) =>
+            List(parent).Where(e => e.LifecycleStage == "active")
+                .OrderBy(e => e.ExperimentId.Length).ThenBy(e => e.ExperimentId, StringComparer.Ordinal).ToList();
+
         public static IEnumerable<ExperimentRecord> List(string parent)
         {
             if (!Directory.Exists(parent)) yield break;

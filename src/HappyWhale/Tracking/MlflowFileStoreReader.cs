@@ -26,9 +26,7 @@ public sealed class MlflowFileStoreReader
     public MlflowFileStoreReader(string rootDirectory) => RootDirectory = Path.GetFullPath(rootDirectory);
 
     /// <summary>Active experiments (the trash is not included).</summary>
-    public IReadOnlyList<ExperimentRecord> ListExperiments() =>
-        MlflowFileStore.ExperimentScanner.List(RootDirectory).Where(e => e.LifecycleStage == "active")
-            .OrderBy(e => e.ExperimentId.Length).ThenBy(e => e.ExperimentId, StringComparer.Ordinal).ToList();
+    public IReadOnlyList<ExperimentRecord> ListExperiments() => MlflowFileStore.ExperimentScanner.ListActive(RootDirectory);
 
     public ExperimentRecord? FindExperiment(string name) => ListExperiments().FirstOrDefault(e => e.Name == name);
 
@@ -58,9 +56,11 @@ public sealed class MlflowFileStoreReader
     public IReadOnlyDictionary<string, string> ReadTags(string runId) => ReadEntries(RequireRun(runId), MlflowFileRun.TagsFolder);
 
     /// <summary>Every metric's full history, in file order.</summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<MetricPoint>> ReadMetricHistories(string runId)
+    public IReadOnlyDictionary<string, IReadOnlyList<MetricPoint>> ReadMetricHistories(string runId) => ReadMetricHistories(RequireRun(runId));
+
+    /// <summary>The same for a run already found (no second scan of the store).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<MetricPoint>> ReadMetricHistories(RunRecord run)
     {
-        var run = RequireRun(runId);
         var result = new SortedDictionary<string, IReadOnlyList<MetricPoint>>(StringComparer.Ordinal);
         foreach (var (key, path) in EntryFiles(run, MlflowFileRun.MetricsFolder))
             result[key] = ParseMetricFile(key, path);
@@ -76,8 +76,11 @@ public sealed class MlflowFileStoreReader
     }
 
     /// <summary>Each metric's latest value, as MLflow picks it: the max by (step, timestamp, value).</summary>
-    public IReadOnlyDictionary<string, double> ReadLatestMetrics(string runId) =>
-        ReadMetricHistories(runId).Where(kv => kv.Value.Count > 0).ToDictionary(
+    public IReadOnlyDictionary<string, double> ReadLatestMetrics(string runId) => ReadLatestMetrics(RequireRun(runId));
+
+    /// <summary>The same for a run already found (no second scan of the store).</summary>
+    public IReadOnlyDictionary<string, double> ReadLatestMetrics(RunRecord run) =>
+        ReadMetricHistories(run).Where(kv => kv.Value.Count > 0).ToDictionary(
             kv => kv.Key,
             kv => kv.Value.OrderBy(p => p.Step).ThenBy(p => p.TimestampMs).ThenBy(p => p.Value).Last().Value,
             StringComparer.Ordinal);
