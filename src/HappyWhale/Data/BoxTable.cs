@@ -12,7 +12,7 @@ public readonly record struct Box(double X0, double Y0, double X1, double Y1, do
 /// </summary>
 public sealed class BoxTable
 {
-    static readonly string[] Header = ["image", "x0", "y0", "x1", "y1"];
+    internal static readonly string[] Header = ["image", "x0", "y0", "x1", "y1"];
     static readonly string[] HeaderWithConfidence = ["image", "x0", "y0", "x1", "y1", "confidence"];
     readonly Dictionary<string, Box> _boxes = new(StringComparer.Ordinal);
 

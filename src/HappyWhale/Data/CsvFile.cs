@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace HappyWhale.Data;
 
 /// <summary>
@@ -6,6 +8,14 @@ namespace HappyWhale.Data;
 /// </summary>
 public static class CsvFile
 {
+    /// <summary>Writes a header and rows, each ended by '\n', as UTF-8 without a BOM (the layout the readers expect).</summary>
+    public static void Write(string path, IReadOnlyList<string> header, IEnumerable<string> rows)
+    {
+        var text = new StringBuilder(string.Join(',', header)).Append('\n');
+        foreach (var row in rows) text.Append(row).Append('\n');
+        File.WriteAllText(path, text.ToString(), new UTF8Encoding(false));
+    }
+
     public static IEnumerable<(int Line, string[] Fields)> Read(string path, params string[] expectedHeader) =>
         Read(path, expectedHeader, []);
 

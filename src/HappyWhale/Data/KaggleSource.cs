@@ -8,7 +8,7 @@ namespace HappyWhale.Data;
 /// </summary>
 public sealed class KaggleSource(string root, string? fingerprint = null) : IImageSource
 {
-    static readonly string[] LabelHeader = ["image", "species", "individual_id"];
+    internal static readonly string[] LabelHeader = ["image", "species", "individual_id"];
     string? _fingerprint = fingerprint;
 
     public string Root { get; } = root;
@@ -25,7 +25,8 @@ public sealed class KaggleSource(string root, string? fingerprint = null) : IIma
     /// <summary>The given fingerprint (synthetic: the synth key), else <see cref="SourceFingerprint"/> of the root.</summary>
     public string Fingerprint => _fingerprint ??= SourceFingerprint.Compute(Root);
 
-    public string? SampleSubmissionPath => File.Exists(Path.Combine(Root, "sample_submission.csv")) ? Path.Combine(Root, "sample_submission.csv") : null;
+    public string SampleSubmissionCsv => Path.Combine(Root, "sample_submission.csv");
+    public string? SampleSubmissionPath => File.Exists(SampleSubmissionCsv) ? SampleSubmissionCsv : null;
 
     public string? DataFile(string relativePath)
     {

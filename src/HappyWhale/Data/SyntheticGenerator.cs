@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text;
 using HappyWhale.Data.Synthetic;
+using HappyWhale.Evaluation;
 using HappyWhale.Experiments;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
@@ -20,8 +20,6 @@ public sealed record SyntheticSummary(int TrainImages, int TestImages, int Indiv
 /// </summary>
 public static class SyntheticGenerator
 {
-    public const string NewIndividual = "new_individual";
-
     sealed record Individual(string Id, SpeciesProfile Species, IndividualMarks Marks);
     sealed record Photo(string Image, Individual Individual, bool Train, int Seed);
 
@@ -67,22 +65,23 @@ public static class SyntheticGenerator
         var test = photos.Where(p => !p.Train).OrderBy(p => p.Image, StringComparer.Ordinal).ToList();
         var typos = ChooseTypos(train, spec.TypoRate, rng);
 
-        Directory.CreateDirectory(Path.Combine(outputDir, "train_images"));
-        Directory.CreateDirectory(Path.Combine(outputDir, "test_images"));
-        var boxes = RenderAll(photos, spec.ImageSize, RenderOptions.From(spec), outputDir, progress);
+        var layout = new KaggleSource(outputDir);
+        Directory.CreateDirectory(layout.TrainImagesDir);
+        Directory.CreateDirectory(layout.TestImagesDir);
+        var boxes = RenderAll(photos, spec.ImageSize, RenderOptions.From(spec), layout, progress);
 
-        WriteLines(Path.Combine(outputDir, "train.csv"), "image,species,individual_id",
+        CsvFile.Write(layout.TrainCsv, KaggleSource.LabelHeader,
             train.Select(p => $"{p.Image},{typos.GetValueOrDefault(p.Image, p.Individual.Species.Name)},{p.Individual.Id}"));
-        WriteLines(Path.Combine(outputDir, "test_labels.csv"), "image,species,individual_id",
+        CsvFile.Write(layout.TestLabelsCsv, KaggleSource.LabelHeader,
             test.Select(p => $"{p.Image},{p.Individual.Species.Name},{p.Individual.Id}"));
         var topIds = train.GroupBy(p => p.Individual.Id)
             .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
             .Take(4).Select(g => g.Key);
         // As in the competition's file: four fixed ids, then new_individual in fifth place.
-        string prediction = string.Join(' ', topIds.Append(NewIndividual));
-        WriteLines(Path.Combine(outputDir, "sample_submission.csv"), "image,predictions",
+        string prediction = string.Join(' ', topIds.Append(NewIndividual.Id));
+        CsvFile.Write(layout.SampleSubmissionCsv, SubmissionWriter.Header.Split(','),
             test.Select(p => $"{p.Image},{prediction}"));
-        WriteLines(Path.Combine(outputDir, "boxes.csv"), "image,x0,y0,x1,y1",
+        CsvFile.Write(Path.Combine(outputDir, "boxes.csv"), BoxTable.Header,
             photos.OrderBy(p => p.Image, StringComparer.Ordinal).Where(p => boxes[p.Image] is not null).Select(p => $"{p.Image},{boxes[p.Image]}"));
 
         return new SyntheticSummary(train.Count, test.Count, known.Count, unseen.Count, newTestImages, typos.Count);
@@ -140,7 +139,7 @@ public static class SyntheticGenerator
         return typos;
     }
 
-    static Dictionary<string, string?> RenderAll(List<Photo> photos, int imageSize, RenderOptions render, string outputDir, IProgress<int>? progress)
+    static Dictionary<string, string?> RenderAll(List<Photo> photos, int imageSize, RenderOptions render, KaggleSource layout, IProgress<int>? progress)
     {
         var boxes = new string?[photos.Count];
         int done = 0;
@@ -149,20 +148,13 @@ public static class SyntheticGenerator
         {
             var photo = photos[i];
             var rendered = FinPhotoRenderer.Render(photo.Individual.Species, photo.Individual.Marks, imageSize, new Random(photo.Seed), render);
-            string path = Path.Combine(outputDir, photo.Train ? "train_images" : "test_images", photo.Image);
+            string path = photo.Train ? layout.TrainImagePath(photo.Image) : layout.TestImagePath(photo.Image);
             using (var image = Image.LoadPixelData<Rgb24>(rendered.Rgb, rendered.Width, rendered.Height))
                 image.SaveAsJpeg(path, new JpegEncoder { Quality = rendered.JpegQuality });
             boxes[i] = rendered.HasBox ? string.Create(CultureInfo.InvariantCulture, $"{rendered.X0},{rendered.Y0},{rendered.X1},{rendered.Y1}") : null;
             progress?.Report(Interlocked.Increment(ref done));
         });
         return photos.Select((p, i) => (p.Image, boxes[i])).ToDictionary(t => t.Image, t => t.Item2);
-    }
-
-    static void WriteLines(string path, string header, IEnumerable<string> rows)
-    {
-        var text = new StringBuilder(header).Append('\n');
-        foreach (var row in rows) text.Append(row).Append('\n');
-        File.WriteAllText(path, text.ToString(), new UTF8Encoding(false));
     }
 
     /// <summary>Random lowercase hex names that never repeat within one data set.</summary>

@@ -1,4 +1,3 @@
-using System.Text;
 using HappyWhale.Data;
 
 namespace HappyWhale.Imaging;
@@ -22,10 +21,7 @@ public static class PreparedIndex
 
     public static void Write(string path, IEnumerable<PreparedRow> rows)
     {
-        var text = new StringBuilder(string.Join(',', Header)).Append('\n');
-        foreach (var r in rows)
-            text.Append($"{r.Row},{r.Shard},{r.Offset},{r.Image},{r.Species},{r.IndividualId},{r.Subset}\n");
-        File.WriteAllText(path, text.ToString(), new UTF8Encoding(false));
+        CsvFile.Write(path, Header, rows.Select(r => $"{r.Row},{r.Shard},{r.Offset},{r.Image},{r.Species},{r.IndividualId},{r.Subset}"));
     }
 
     public static List<PreparedRow> Read(string path)
