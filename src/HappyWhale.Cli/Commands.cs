@@ -33,7 +33,8 @@ static class Commands
     public static int Run(CliArgs cli)
     {
         string verb = cli.Verb;
-        if (verb is "help" or "--help" or "-h") { AnsiConsole.WriteLine(Usage); return 0; }
+        if (verb is "help" or "--help" or "-h" || cli.Has("help")) { AnsiConsole.WriteLine(Usage); return 0; }
+        CliOptions.Check(cli);
         return verb switch
         {
             "run" => RunPipeline(cli, StageNames.Evaluate, report: true),
