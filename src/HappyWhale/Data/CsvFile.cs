@@ -8,6 +8,19 @@ namespace HappyWhale.Data;
 /// </summary>
 public static class CsvFile
 {
+    /// <summary>
+    /// Why a name cannot be a field of these files (a comma, a double quote or a line break would split or
+    /// break the row of index.csv and of a submission), or null when it can.
+    /// </summary>
+    public static string? UnsafeField(string name) =>
+        name.Contains(',') ? "a comma"
+        : name.Contains('"') ? "a double quote"
+        : name.Contains('\n') || name.Contains('\r') ? "a line break"
+        : null;
+
+    /// <summary>A name as it can be printed on one line of a message.</summary>
+    public static string Printable(string name) => name.Replace("\r", "\\r").Replace("\n", "\\n");
+
     /// <summary>Writes a header and rows, each ended by '\n', as UTF-8 without a BOM (the layout the readers expect).</summary>
     public static void Write(string path, IReadOnlyList<string> header, IEnumerable<string> rows)
     {

@@ -91,10 +91,10 @@ public sealed class FolderSource : IImageSource, IDisposable
         foreach (var rel in chosen.Keys.OrderBy(k => k, StringComparer.Ordinal))
         {
             var parts = rel.Split('/');
-            string? bad = parts.Any(p => p.Contains(',')) ? "a comma in the path (index and submission files are comma-separated)"
+            string? bad = CsvFile.UnsafeField(rel) is { } unsafeChar ? $"{unsafeChar} in the path (index and submission files are comma-separated): rename it"
                 : parts[0].Any(char.IsWhiteSpace) || parts[1].Any(char.IsWhiteSpace) ? "whitespace in the species or individual folder name (ids are space-separated in submissions)"
                 : null;
-            if (bad is not null) { problems.Add(new BadItem(chosen[rel].Location, null, bad)); continue; }
+            if (bad is not null) { problems.Add(new BadItem(CsvFile.Printable(chosen[rel].Location), null, bad)); continue; }
             samples.Add(new Sample(rel, parts[0], parts[0] + "/" + parts[1]));
         }
 
@@ -136,7 +136,7 @@ public sealed class FolderSource : IImageSource, IDisposable
         }
         var loose = new List<(string, string, Func<Stream>)>();
         var zips = new List<string>();
-        foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+        foreach (var file in FileTree.Files(root))
         {
             string rel = Path.GetRelativePath(root, file).Replace('\\', '/');
             if (IsHidden(rel)) continue;

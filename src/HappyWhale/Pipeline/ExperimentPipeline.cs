@@ -38,6 +38,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         foreach (int size in sizes.Append(Spec.Prepare.ImageSize).Distinct())
             prepared[size] = Prepare(source, size);
         if (last == 1) return Result([], new Dictionary<string, double>());
+        if (last == 3) EvaluateStage.RequireScorable(prepared[sizes[^1]].Folder);
 
         if (Spec.Train.Threads > 0) torch.set_num_threads(Spec.Train.Threads);
         StageRun? previous = null;
