@@ -82,9 +82,15 @@ public static class CsvFile
         var columns = accepted.FirstOrDefault(h => string.Join(',', h) == header);
         if (columns is null)
         {
-            var names = header.Split(',').Select(h => h.Trim()).ToHashSet();
+            var names = header.Split(',').Select(h => h.Trim()).ToList();
             var missing = expectedHeader.Where(h => !names.Contains(h)).ToList();
-            string detail = missing.Count > 0 ? $"missing column(s) {string.Join(", ", missing)}" : "columns in the wrong order";
+            var extra = names.Where(n => !accepted.Any(h => h.Contains(n))).ToList();
+            string detail = string.Join("; ", new[]
+            {
+                missing.Count > 0 ? $"missing column(s) {string.Join(", ", missing)}" : "",
+                extra.Count > 0 ? $"extra column(s) {string.Join(", ", extra.Select(e => e.Length == 0 ? "(empty name)" : e))}" : "",
+            }.Where(d => d.Length > 0));
+            if (detail.Length == 0) detail = names.Count == names.Distinct().Count() ? "columns in the wrong order" : "a column named twice";
             problems.Add(new BadItem(path, 1, $"header is '{header}', expected {expected} ({detail})", Fatal: true));
             return result;
         }

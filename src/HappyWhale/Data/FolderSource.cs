@@ -17,14 +17,17 @@ public sealed class FolderSource : IImageSource, IDisposable
     readonly IReadOnlyList<string> _roots;
     readonly double _queryShare, _newIndividualShare;
     readonly int _seed;
+    readonly long _maxZipEntryBytes;
     readonly List<ZipArchive> _archives = [];
     readonly object _gate = new();
     SourceListing? _listing;
     IReadOnlyList<Sample>? _testLabels;
     string? _fingerprint;
 
-    public FolderSource(IReadOnlyList<string> roots, double queryShare, double newIndividualShare, int seed)
+    public FolderSource(IReadOnlyList<string> roots, double queryShare, double newIndividualShare, int seed,
+        long maxZipEntryBytes = BadItems.DefaultMaxZipEntryBytes)
     {
+        _maxZipEntryBytes = maxZipEntryBytes;
         if (roots.Count == 0) throw new ArgumentException("a folder source needs at least one root", nameof(roots));
         _roots = roots.Select(Path.GetFullPath).ToList();
         _queryShare = queryShare;
@@ -163,18 +166,29 @@ public sealed class FolderSource : IImageSource, IDisposable
             string rel = entry.FullName.Replace('\\', '/');
             if (rel.EndsWith('/') || !KaggleSource.IsImage(rel)) continue;
             if (IsHidden(rel)) continue;
-            entries.Add((rel, $"{path}:{rel}", () => ReadEntry(archive, entry)));
+            entries.Add((rel, $"{path}:{rel}", () => ReadEntry(archive, entry, _maxZipEntryBytes)));
         }
         return entries;
     }
 
     // ZipArchive is not thread-safe: entries are copied to memory one at a time (images are small), decoded in parallel.
-    static Stream ReadEntry(ZipArchive archive, ZipArchiveEntry entry)
+    // A few hundred bytes of zip can inflate to gigabytes, so the copy is bounded: first by the size the archive
+    // declares, then by the bytes actually inflated, which a crafted archive can make larger than declared.
+    static Stream ReadEntry(ZipArchive archive, ZipArchiveEntry entry, long maxBytes)
     {
+        if (entry.Length > maxBytes)
+            throw new InvalidDataException($"zip entry declares {entry.Length:N0} bytes, above data.max_zip_entry_bytes = {maxBytes:N0} (a decompression bomb?)");
         lock (archive)
         {
-            var memory = new MemoryStream((int)Math.Min(entry.Length, 64 << 20));
-            using (var stream = entry.Open()) stream.CopyTo(memory);
+            var memory = new MemoryStream((int)entry.Length);
+            var buffer = new byte[81920];
+            using (var stream = entry.Open())
+                for (int n; (n = stream.Read(buffer)) > 0;)
+                {
+                    if (memory.Length + n > entry.Length)
+                        throw new InvalidDataException($"zip entry inflates beyond the {entry.Length:N0} bytes it declares (a corrupt or crafted archive)");
+                    memory.Write(buffer, 0, n);
+                }
             memory.Position = 0;
             return memory;
         }

@@ -30,7 +30,7 @@ public static class PrepareStage
     /// <summary>The data keys prepare reads: the bad-input policy, and for the folder source the query split.</summary>
     static IEnumerable<string> DataKeys(DataSpec data) =>
         data.Source == "folder"
-            ? ["on_bad_image", "max_image_pixels", "query_share", "new_individual_share", "seed"]
+            ? ["on_bad_image", "max_image_pixels", "max_zip_entry_bytes", "query_share", "new_individual_share", "seed"]
             : ["on_bad_image", "max_image_pixels"];
 
     public static JsonObject Compute(IImageSource source, PrepareSpec spec, string folder, Func<int, IProgress<int>> progressFor) =>
