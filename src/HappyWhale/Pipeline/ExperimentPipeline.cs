@@ -28,6 +28,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         int last = StageNames.All.ToList().IndexOf(lastStage);
         if (last < 0) throw new ArgumentException($"unknown stage {lastStage}");
         CheckDevice();
+        _cache.RemoveStale();
 
         var source = ResolveSource();
         using var disposeSource = source as IDisposable;
