@@ -18,6 +18,12 @@ public static class CsvFile
         : name.Contains('\n') || name.Contains('\r') ? "a line break"
         : null;
 
+    /// <summary>
+    /// As <see cref="UnsafeField"/>, plus whitespace: image names and individual ids, which a submission row
+    /// ("image,id id id id id") separates by spaces.
+    /// </summary>
+    public static string? UnsafeName(string name) => UnsafeField(name) ?? (name.Any(char.IsWhiteSpace) ? "whitespace" : null);
+
     /// <summary>A name as it can be printed on one line of a message.</summary>
     public static string Printable(string name) => name.Replace("\r", "\\r").Replace("\n", "\\n");
 

@@ -94,9 +94,8 @@ public sealed class FolderSource : IImageSource, IDisposable
         foreach (var rel in chosen.Keys.OrderBy(k => k, StringComparer.Ordinal))
         {
             var parts = rel.Split('/');
-            string? bad = CsvFile.UnsafeField(rel) is { } unsafeChar ? $"{unsafeChar} in the path (index and submission files are comma-separated): rename it"
-                : parts[0].Any(char.IsWhiteSpace) || parts[1].Any(char.IsWhiteSpace) ? "whitespace in the species or individual folder name (ids are space-separated in submissions)"
-                : null;
+            // The relative path is the image's name and species/individual its id: both go into submission rows.
+            string? bad = CsvFile.UnsafeName(rel) is { } unsafeChar ? $"{unsafeChar} in the path (a submission row is 'image,id id id id id'): rename it" : null;
             if (bad is not null) { problems.Add(new BadItem(CsvFile.Printable(chosen[rel].Location), null, bad)); continue; }
             samples.Add(new Sample(rel, parts[0], parts[0] + "/" + parts[1]));
         }
@@ -182,16 +181,22 @@ public sealed class FolderSource : IImageSource, IDisposable
         {
             var memory = new MemoryStream((int)entry.Length);
             var buffer = new byte[81920];
-            using (var stream = entry.Open())
-                for (int n; (n = stream.Read(buffer)) > 0;)
-                {
-                    if (memory.Length + n > entry.Length)
-                        throw new InvalidDataException($"zip entry inflates beyond the {entry.Length:N0} bytes it declares (a corrupt or crafted archive)");
-                    memory.Write(buffer, 0, n);
-                }
+            using var stream = Inflating(() => entry.Open());
+            for (int n; (n = Inflating(() => stream.Read(buffer))) > 0;)
+            {
+                if (memory.Length + n > entry.Length)
+                    throw new InvalidDataException($"zip entry inflates beyond the {entry.Length:N0} bytes it declares (a corrupt or crafted archive)");
+                memory.Write(buffer, 0, n);
+            }
             memory.Position = 0;
             return memory;
         }
+    }
+
+    static T Inflating<T>(Func<T> step)
+    {
+        try { return step(); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"cannot inflate the zip entry, the archive is corrupt ({e.Message})", e); }
     }
 
     // Strips folders that wrap the whole layout, then keeps paths that are exactly species/individual/image.

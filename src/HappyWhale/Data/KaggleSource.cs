@@ -68,23 +68,22 @@ public sealed class KaggleSource(string root, string? fingerprint = null) : IIma
             foreach (var image in ListTestImages())
             {
                 string path = TestImagePath(image);
-                if (CsvFile.UnsafeField(image) is { } unsafeChar)
-                    problems.Add(new BadItem(CsvFile.Printable(path), null, $"{unsafeChar} in the file name (index.csv and submissions are comma-separated): rename the file"));
+                if (CsvFile.UnsafeName(image) is { } unsafeChar)
+                    problems.Add(new BadItem(CsvFile.Printable(path), null, $"{unsafeChar} in the file name (a submission row is 'image,id id id id id'): rename the file"));
                 else images.Add(new SourceImage(new Sample(image, "", ""), "test", path, () => File.OpenRead(path)));
             }
         else problems.Add(new BadItem(TestImagesDir, null, "folder not found", Fatal: true));
         return new SourceListing(images, problems, new Dictionary<string, int>());
     }
 
-    /// <summary>Why a train.csv row's names cannot be used, or null.</summary>
+    /// <summary>Why a train.csv row's names cannot be used, or null. Image and id go into submission rows ('image,id id id id id').</summary>
     static string? BadLabel(string[] fields)
     {
         for (int i = 0; i < fields.Length; i++)
-            if (CsvFile.UnsafeField(fields[i]) is { } unsafeChar)
-                return $"{unsafeChar} in {LabelHeader[i]} (index.csv and submissions are comma-separated)";
-        return fields[2].Any(char.IsWhiteSpace)
-            ? $"whitespace in individual_id '{fields[2]}' (a submission separates its ids by spaces): remove it or use another character"
-            : null;
+            if ((i == 1 ? CsvFile.UnsafeField(fields[i]) : CsvFile.UnsafeName(fields[i])) is { } unsafeChar)
+                return $"{unsafeChar} in {LabelHeader[i]} '{CsvFile.Printable(fields[i])}' " +
+                       (i == 1 ? "(index.csv is comma-separated)" : "(a submission row is 'image,id id id id id')") + ": rename it";
+        return null;
     }
 
     public static bool IsImage(string name)
