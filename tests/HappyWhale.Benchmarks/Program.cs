@@ -14,6 +14,7 @@ public static class Program
         if (args is ["shard-throughput", var experiment, ..]) { ShardThroughput.Run(experiment); return; }
         if (args is ["train-throughput", var exp, var outJson, .. var rest]) { TrainThroughput.Run(exp, outJson, rest); return; }
         if (args is ["blas-probe", ..]) { TrainThroughput.BlasProbe(); return; }
+        if (args is ["gpu-smoke", ..]) { Environment.Exit(GpuSmoke.Run()); }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig());
     }
 }
