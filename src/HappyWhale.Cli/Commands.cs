@@ -20,7 +20,7 @@ static class Commands
           train     --exp NAME ...                                           up to train
           evaluate  --exp NAME ...                                           up to evaluate
           ablation  --ablation NAME                                          every variant x seed, then report.md + charts
-          regression [--update-baselines]                                    run experiments/ci/ and compare with baselines.yaml
+          regression [--seed N] [--exact] [--update-baselines [--seeds 1,2,3]]  run experiments/ci/ at one seed against baselines.yaml
           show      --exp NAME [--set ...]                                   print the resolved experiment
           diff      A B                                                      keys that differ between two experiments
           score     --submission FILE --labels FILE                          MAP@5 of a submission CSV
@@ -33,7 +33,8 @@ static class Commands
     public static int Run(CliArgs cli)
     {
         string verb = cli.Verb;
-        if (verb is "help" or "--help" or "-h") { AnsiConsole.WriteLine(Usage); return 0; }
+        if (verb is "help" or "--help" or "-h" || cli.Has("help")) { AnsiConsole.WriteLine(Usage); return 0; }
+        CliOptions.Check(cli);
         return verb switch
         {
             "run" => RunPipeline(cli, StageNames.Evaluate, report: true),
@@ -165,20 +166,33 @@ static class Commands
         var clock = Stopwatch.StartNew();
         string repoRoot = RepoRoot(cli);
         var options = Options(cli, repoRoot);
-        var outcome = RegressionSuite.Run(options, line => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(line)}[/]"));
+        void Log(string line) => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(line)}[/]");
         if (cli.Has("update-baselines"))
         {
-            string path = RegressionSuite.BaselinesPath(repoRoot);
-            RegressionCheck.Write(path, RegressionSuite.Updated(RegressionCheck.Read(path), outcome.Metrics));
-            AnsiConsole.MarkupLine($"baselines rewritten: {Markup.Escape(Path.GetRelativePath(repoRoot, path))}");
+            var baselines = RegressionSuite.UpdateBaselines(options, cli.Get("seeds") is { } list ? RegressionSuite.ParseSeeds(list) : null, Log);
+            var measured = new Table().Title("baselines").AddColumn("experiment").AddColumn("metric").AddColumn("seeds").AddColumn("values")
+                .AddColumn(new TableColumn("mean ± sd").RightAligned()).AddColumn(new TableColumn("fails below").RightAligned());
+            foreach (var b in baselines)
+                measured.AddRow(Markup.Escape(b.Experiment), b.Metric, string.Join(", ", b.Seeds), string.Join(", ", b.Values.Select(v => v.ToString("F4"))),
+                    $"{b.Mean:F4} ± {b.StdDev:F4}", $"{b.Threshold:F4}");
+            AnsiConsole.Write(measured);
+            AnsiConsole.MarkupLine($"baselines rewritten: {Markup.Escape(Path.GetRelativePath(repoRoot, RegressionSuite.BaselinesPath(repoRoot)))} [grey]({clock.Elapsed.TotalSeconds:F0} s)[/]");
             return 0;
         }
-        var table = new Table().Title("regression").AddColumn("experiment").AddColumn("metric")
-            .AddColumn(new TableColumn("baseline").RightAligned()).AddColumn(new TableColumn("tolerance").RightAligned())
+        int? seed = cli.Get("seed") is not { } text ? null
+            : int.TryParse(text, out int s) && s >= 0 ? s : throw new UserException($"--seed={text}: a training seed is a whole number >= 0.");
+        bool exact = cli.Has("exact");
+        var outcome = RegressionSuite.Run(options, seed, exact, Log);
+        var table = new Table().Title(exact ? "regression (--exact: the recorded value of the seed, bit for bit)" : "regression")
+            .AddColumn("experiment").AddColumn("metric").AddColumn(new TableColumn("seed").RightAligned())
+            .AddColumn(new TableColumn(exact ? "recorded" : "baseline mean ± sd").RightAligned())
+            .AddColumn(new TableColumn(exact ? "" : "fails below").RightAligned())
             .AddColumn(new TableColumn("now").RightAligned()).AddColumn(new TableColumn("change").RightAligned()).AddColumn("status");
         foreach (var r in outcome.Rows)
-            table.AddRow(Markup.Escape(r.Experiment), r.Metric, $"{r.Baseline:F4}", $"{r.Tolerance:F4}",
-                r.Actual is { } a ? $"{a:F4}" : "missing", r.Change is { } c ? $"{c:+0.0000;-0.0000;0.0000}" : "",
+            table.AddRow(Markup.Escape(r.Experiment), r.Metric, $"{r.Seed}",
+                exact ? (r.Expected is { } e ? e.ToString("R") : "not recorded") : $"{r.Baseline.Mean:F4} ± {r.Baseline.StdDev:F4}",
+                exact ? "" : $"{r.Baseline.Threshold:F4}",
+                r.Actual is { } a ? (exact ? a.ToString("R") : $"{a:F4}") : "missing", r.Change is { } c ? $"{c:+0.0000;-0.0000;0.0000}" : "",
                 r.Fell ? "[red]FELL[/]" : "[green]ok[/]");
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"[grey]{clock.Elapsed.TotalSeconds:F0} s[/]");
@@ -186,7 +200,9 @@ static class Commands
             throw new UserException($"no baselines to compare with in {RegressionSuite.BaselinesPath(repoRoot)}; create them with --update-baselines.");
         if (outcome.Failed)
         {
-            AnsiConsole.MarkupLine($"[red]regression: {outcome.Rows.Count(r => r.Fell)} metric(s) fell beyond their tolerance[/]");
+            AnsiConsole.MarkupLine(exact
+                ? $"[red]regression --exact: {outcome.Rows.Count(r => r.Fell)} metric(s) differ from the value recorded for their seed[/]"
+                : $"[red]regression: {outcome.Rows.Count(r => r.Fell)} metric(s) fell below mean - max(3 sd, floor) of their baseline[/]");
             return 3;
         }
         return 0;

@@ -16,6 +16,7 @@ public enum BadImagePolicy { Stop, Skip }
 public static class BadItems
 {
     public const long DefaultMaxImagePixels = 50_000_000;
+    public const long DefaultMaxZipEntryBytes = 64L << 20;
 
     public static BadImagePolicy ParsePolicy(string? text) => text?.ToLowerInvariant() switch
     {

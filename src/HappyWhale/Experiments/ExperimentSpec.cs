@@ -26,6 +26,7 @@ public sealed record DataSpec
     public double NewIndividualShare { get; init; }
     public string OnBadImage { get; init; } = "";
     public long MaxImagePixels { get; init; }
+    public long MaxZipEntryBytes { get; init; }
     public bool CleanSpecies { get; init; }
     public IReadOnlyList<string> Species { get; init; } = [];
     public int MinImagesPerId { get; init; }

@@ -105,6 +105,8 @@ public static class Preparer
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return (null, default, "image file not found"); }
         catch (BadImageException e) { return (null, default, e.Message); }
+        // A zip entry that is corrupt or inflates beyond its limits (FolderSource).
+        catch (InvalidDataException e) { return (null, default, e.Message); }
         catch (IOException e) { return (null, default, $"cannot read ({e.Message})"); }
         catch (UnauthorizedAccessException e) { return (null, default, $"cannot read ({e.Message})"); }
     }

@@ -36,6 +36,19 @@ public static class EvaluateStage
     /// <summary>The model list evaluate.models asks for: [] means this experiment's own model.</summary>
     public static IReadOnlyList<string> ModelNames(ExperimentSpec spec) => spec.Evaluate.Models.Count == 0 ? [Self] : spec.Evaluate.Models;
 
+    /// <summary>
+    /// Stops a run before training when its prepared set could not be scored: the sample submission, the
+    /// floor every evaluation reports, names the four training individuals with most images.
+    /// </summary>
+    public static void RequireScorable(string preparedFolder)
+    {
+        int individuals = PreparedIndex.Read(Path.Combine(preparedFolder, PreparedIndex.FileName))
+            .Where(r => r.Subset == "train" && r.IndividualId != NewIndividual.Id).Select(r => r.IndividualId).Distinct().Count();
+        if (individuals < MapAt5.Cutoff - 1)
+            throw new UserException($"the data has {individuals} individual(s) with training images; evaluate needs at least {MapAt5.Cutoff - 1} " +
+                                    "(the sample submission names four). Add individuals, or stop before evaluate (happywhale train).");
+    }
+
     public static StageRequest Request(ResolvedExperiment experiment, IReadOnlyList<EvaluationModel> models, string prepareKey)
     {
         var inputs = new Dictionary<string, string> { ["prepare"] = prepareKey };

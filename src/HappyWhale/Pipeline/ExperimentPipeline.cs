@@ -29,6 +29,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         int last = StageNames.All.ToList().IndexOf(lastStage);
         if (last < 0) throw new ArgumentException($"unknown stage {lastStage}");
         CheckDevice();
+        _cache.RemoveStale();
 
         var source = ResolveSource();
         using var disposeSource = source as IDisposable;
@@ -39,6 +40,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         foreach (int size in sizes.Append(Spec.Prepare.ImageSize).Distinct())
             prepared[size] = Prepare(source, size);
         if (last == 1) return Result([], new Dictionary<string, double>());
+        if (last == 3) EvaluateStage.RequireScorable(prepared[sizes[^1]].Folder);
 
         StageRun? previous = null;
         var history = new List<EpochStats>();

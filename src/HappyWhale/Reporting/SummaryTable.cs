@@ -19,15 +19,22 @@ public static class SummaryTable
         {
             var metrics = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
             foreach (var name in new[] { "val_map5", "test_map5", "sample_submission_map5" })
-                if (result.Metrics.TryGetValue(name, out double v)) metrics.AddRow(Describe(name), $"[bold]{v:F4}[/]");
+                if (result.Metrics.TryGetValue(name, out double v)) metrics.AddRow(Describe(name), EmptyFold(result, name) ? "[yellow]none[/]" : $"[bold]{v:F4}[/]");
             if (result.Metrics.TryGetValue("test_map5", out double t) && result.Metrics.TryGetValue("sample_submission_map5", out double f) && f > 0)
                 metrics.AddRow("test MAP@5 / sample floor", $"{t / f:F2}x");
             AnsiConsole.Write(metrics);
         }
+        if (EmptyFold(result, "val_map5"))
+            AnsiConsole.MarkupLine("[yellow]The validation fold is empty: no individual with several images has one in data.fold (single-image " +
+                                   "individuals always train). There is no validation MAP@5, and evaluate.new_individual_threshold was used untuned.[/]");
         // Runs that stop before evaluate write no run folder: only the cache entries above.
         var where = result.RunFolder.Length > 0 ? $"; results in {Markup.Escape(result.RunFolder)}" : "";
         AnsiConsole.MarkupLine($"[grey]total {total.TotalSeconds:F1} s{where}[/]");
     }
+
+    // metrics.json keeps 0 for an empty fold (its format is unchanged); read as a score it would mislead.
+    static bool EmptyFold(PipelineResult result, string metric) =>
+        metric == "val_map5" && result.Metrics.TryGetValue("val_queries", out double queries) && queries == 0;
 
     static string Describe(string metric) => metric switch
     {

@@ -58,12 +58,19 @@ public sealed class TestRepository : IDisposable
     }
 
     /// <summary>Runs the real program (HappyWhale.Cli.dll from the test output) in this repository.</summary>
-    public (int ExitCode, string Output) RunCli(params string[] args)
+    public (int ExitCode, string Output) RunCli(params string[] args) => RunCli(TimeSpan.FromMinutes(10), args);
+
+    /// <summary>As above; a run that outlives <paramref name="limit"/> is killed and fails the test (a hang must not block CI).</summary>
+    public (int ExitCode, string Output) RunCli(TimeSpan limit, params string[] args)
     {
         using var process = Process.Start(CliStartInfo(args))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(10))) { process.Kill(true); throw new TimeoutException("happywhale did not finish in 10 minutes"); }
+        if (!process.WaitForExit(limit))
+        {
+            process.Kill(true);
+            throw new TimeoutException($"happywhale {string.Join(' ', args)} did not finish in {limit.TotalSeconds:F0} s (killed); output so far:\n{stdout.Result}{stderr.Result}");
+        }
         return (process.ExitCode, stdout.Result + stderr.Result);
     }
 
