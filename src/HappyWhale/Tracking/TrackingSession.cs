@@ -31,18 +31,20 @@ public sealed class TrackingSession : IDisposable
     /// <param name="uri">null/empty: artifacts/mlruns; a path or file: URI: a file store there; http(s): that server, with
     /// MLflow's credential and retry variables, and the journal at artifacts/mlruns.</param>
     /// <param name="log">Warnings (already scrubbed); default standard error.</param>
-    public static TrackingSession Open(string? uri, string repoRoot, Action<string>? log = null, HttpMessageHandler? handler = null)
+    /// <param name="env">Where MLflow's variables are read (default: this process's environment).</param>
+    public static TrackingSession Open(string? uri, string repoRoot, Action<string>? log = null, Func<string, string?>? env = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(repoRoot);
         log ??= message => Console.Error.WriteLine(message);
+        env ??= Environment.GetEnvironmentVariable;
         var syncRoot = Path.GetFullPath(Path.Combine(repoRoot, "artifacts", SyncFolderName));
         var journal = new MlflowFileStore(IsHttp(uri) ? DefaultStoreRoot(repoRoot) : ResolveFileStoreRoot(uri, repoRoot));
         if (!IsHttp(uri))
-            return new TrackingSession(journal, null, Path.Combine(syncRoot, "live"), CredentialScrubber.FromEnvironment(uri), log);
+            return new TrackingSession(journal, null, Path.Combine(syncRoot, "live"), CredentialScrubber.FromVariables(uri, env), log);
         // Few retries per call: the sender tries again at the next wake-up, and a run's last push should not wait long for a dead server.
-        var fromEnvironment = MlflowRestOptions.FromEnvironment(uri!);
+        var fromEnvironment = MlflowRestOptions.FromVariables(uri!, env);
         var options = fromEnvironment with { Log = log, MaxRetries = Math.Min(fromEnvironment.MaxRetries, 2) };
-        var pusher = new RunPusher(new MlflowRestClient(options, handler), journal.RootDirectory, Path.Combine(syncRoot, MlflowRestOptions.FolderName(options.BaseUri)));
+        var pusher = new RunPusher(new MlflowRestClient(options), journal.RootDirectory, Path.Combine(syncRoot, MlflowRestOptions.FolderName(options.BaseUri)));
         return new TrackingSession(journal, pusher, Path.Combine(syncRoot, "live"), options.Scrubber, log);
     }
 
@@ -67,9 +69,9 @@ public sealed class TrackingSession : IDisposable
     }
 
     /// <summary>`happywhale sync-tracking`: end KILLED the runs of dead processes, then push every run the server lacks something of.</summary>
-    public static SyncResult Sync(string? uri, string repoRoot, Action<string>? log = null)
+    public static SyncResult Sync(string? uri, string repoRoot, Action<string>? log = null, Func<string, string?>? env = null)
     {
-        using var session = Open(uri, repoRoot, log);
+        using var session = Open(uri, repoRoot, log, env);
         var killed = session.RecoverAbandoned();
         var server = session.Pusher?.Client.Options.BaseUri;
         try { return new SyncResult(server, killed, session.PushNow(FinalWait), null); }

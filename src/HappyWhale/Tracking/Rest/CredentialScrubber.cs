@@ -17,9 +17,10 @@ public sealed class CredentialScrubber
         _secrets = secrets.Where(s => !string.IsNullOrEmpty(s) && s.Length >= 3).Distinct().OrderByDescending(s => s!.Length).ToArray()!;
 
     /// <summary>MLflow's credential variables and the password of any tracking URI given, for runs that talk to no server.</summary>
-    public static CredentialScrubber FromEnvironment(string? trackingUri = null) => new(
-        Environment.GetEnvironmentVariable("MLFLOW_TRACKING_TOKEN"), Environment.GetEnvironmentVariable("MLFLOW_TRACKING_PASSWORD"),
-        PasswordOf(trackingUri), PasswordOf(Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI")));
+    public static CredentialScrubber FromEnvironment() => FromVariables(null, Environment.GetEnvironmentVariable);
+
+    public static CredentialScrubber FromVariables(string? trackingUri, Func<string, string?> env) => new(
+        env("MLFLOW_TRACKING_TOKEN"), env("MLFLOW_TRACKING_PASSWORD"), PasswordOf(trackingUri), PasswordOf(env("MLFLOW_TRACKING_URI")));
 
     public string Scrub(string? text)
     {

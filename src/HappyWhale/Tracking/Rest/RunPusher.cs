@@ -23,6 +23,7 @@ public sealed class RunPusher
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
     private readonly MlflowFileStoreReader _journal;
+    private int _runs, _records; // of the push in progress
 
     public MlflowRestClient Client { get; }
     /// <summary>One state file per run: &lt;run id&gt;.json.</summary>
@@ -50,15 +51,12 @@ public sealed class RunPusher
     {
         Directory.CreateDirectory(StateFolder);
         using var _ = StoreLock.Acquire(StateFolder + "#push", wait);
-        int requests = Client.RequestCount, runs = 0, records = 0;
+        int requests = Client.RequestCount;
+        (_runs, _records) = (0, 0);
         var pending = Directory.EnumerateFiles(StateFolder, "*.json").Select(f => Path.GetFileNameWithoutExtension(f)!)
             .Where(id => !Load(id).Complete).Order(StringComparer.Ordinal).ToList();
-        foreach (var runId in pending)
-        {
-            int sent = Push(runId, depth: 0);
-            if (sent > 0) { runs++; records += sent; }
-        }
-        return new PushResult(runs, records, Client.RequestCount - requests, Pending());
+        foreach (var runId in pending) Push(runId, depth: 0);
+        return new PushResult(_runs, _records, Client.RequestCount - requests, Pending());
     }
 
     /// <summary>Tracked runs the journal holds more of than the server (read locally, no request).</summary>
@@ -70,22 +68,23 @@ public sealed class RunPusher
             return !state.Complete && _journal.FindRun(id) is { } run && Work.Of(run, state, _journal, ServerIdOf).Any(state);
         });
 
-    private int Push(string runId, int depth)
+    /// <summary>Pushes one run (counted in _runs and _records).</summary>
+    private void Push(string runId, int depth)
     {
         var state = Load(runId);
         var run = _journal.FindRun(runId);
-        if (run is null || state.Complete) return 0; // a run deleted from the journal has nothing left to send
-        int records = 0;
+        if (run is null || state.Complete) return; // a run deleted from the journal has nothing left to send
         // A child names its parent by journal id; the server knows the parent by its own id, so the parent goes first.
         if (_journal.ReadTags(run).TryGetValue(MlflowTags.ParentRunId, out var parent) && File.Exists(StatePath(parent))
             && ServerIdOf(parent) is null && depth < 8)
-            records += Push(parent, depth + 1);
+            Push(parent, depth + 1);
         var work = Work.Of(run, state, _journal, ServerIdOf);
         if (!work.Any(state) && state.RunId is not null)
         {
             if (run.Status != RunStatus.Running) { state.Complete = true; Save(runId, state); }
-            return records;
+            return;
         }
+        int records = 0;
 
         if (state.RunId is null) records += Create(run, work, state);
         if (state.Uncertain) LeaveOutWhatTheServerHas(work, state);
@@ -120,7 +119,7 @@ public sealed class RunPusher
         }
         state.Complete = run.Status != RunStatus.Running;
         Save(runId, state);
-        return records;
+        if (records > 0) (_runs, _records) = (_runs + 1, _records + records);
     }
 
     private int Create(RunRecord run, Work work, PushState state)
