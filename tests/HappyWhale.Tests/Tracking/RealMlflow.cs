@@ -125,7 +125,7 @@ public sealed record ServerRun(string Id, string Status, long StartTime, long? E
     }
 
     private static SortedDictionary<string, string> Pairs(JsonNode? node) =>
-        new(LogBatch.ReadPairs(node as JsonArray).ToDictionary(p => p.Key, p => p.Value), StringComparer.Ordinal);
+        new((node as JsonArray ?? []).ToDictionary(p => (string)p!["key"]!, p => (string?)p!["value"] ?? ""), StringComparer.Ordinal);
 
     private static void AddArtifacts(MlflowRestClient client, string runId, string root, string path, SortedDictionary<string, byte[]> into)
     {

@@ -247,7 +247,7 @@ public sealed class MlflowRestClient : IDisposable
     /// The proxy URL for a file under a run's artifact root. A server that serves artifacts gives runs the root
     /// mlflow-artifacts:/&lt;experiment_id&gt;/&lt;run_id&gt;/artifacts, which MLflow's MlflowArtifactsRepository.resolve_uri
     /// maps to &lt;tracking uri&gt;/api/2.0/mlflow-artifacts/artifacts/&lt;experiment_id&gt;/&lt;run_id&gt;/artifacts.
-    /// <paramref name="artifactRoot"/> is that URI, or the bare "&lt;experiment_id&gt;/&lt;run_id&gt;/artifacts".
+    /// <paramref name="artifactRoot"/> is that URI.
     /// </summary>
     public string ArtifactUrl(string artifactRoot, string artifactPath)
     {
@@ -265,8 +265,6 @@ public sealed class MlflowRestClient : IDisposable
         var segments = (root.Trim('/') + "/" + artifactPath.Trim('/')).Split('/', StringSplitOptions.RemoveEmptyEntries);
         return Options.BaseUri + ArtifactsPrefix + string.Join('/', segments.Select(Uri.EscapeDataString));
     }
-
-    public static string DefaultArtifactRoot(string experimentId, string runId) => $"{experimentId}/{runId}/artifacts";
 
     /// <summary>The REST API's status names are the enum's names in capitals (RUNNING, FINISHED, ...).</summary>
     public static string StatusName(RunStatus status) => status.ToString().ToUpperInvariant();
