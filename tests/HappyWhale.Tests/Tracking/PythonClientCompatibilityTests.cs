@@ -10,8 +10,9 @@ using HappyWhale.Tracking;
 namespace HappyWhale.Tests.Tracking;
 
 /// <summary>
-/// MLflow's own Python client (2.11, ../shared/mlflow-server/lib) reads the artifacts/mlruns a short run and a small ablation
-/// wrote: the experiments, each run's status, every param and tag, every metric history point by point, the artifacts.
+/// MLflow's own Python client (2.11, ../shared/mlflow-server/lib) reads the artifacts/mlruns a short run, a small ablation and
+/// a run that fails after training wrote: the experiments, each run's status, every param and tag, every metric history
+/// point by point, the artifacts.
 /// </summary>
 [Collection(MlflowServerCollection.Name)]
 public sealed class PythonClientCompatibilityTests
@@ -54,6 +55,9 @@ public sealed class PythonClientCompatibilityTests
         Assert.True(run.ExitCode == 0, run.Output);
         var ablation = repo.RunCli(["ablation", "--ablation", "mini"], env);
         Assert.True(ablation.ExitCode == 0, ablation.Output);
+        // Fails at evaluate, after its (cached) training: an ensemble member that does not exist.
+        var failing = repo.RunCli(["run", "--exp", "tiny", "--set", "evaluate.models=[self, nosuch]"], env);
+        Assert.True(failing.ExitCode == 2, failing.Output);
 
         var root = Path.Combine(repo.Root, "artifacts", "mlruns");
         var python = PythonDump(root);
@@ -62,12 +66,12 @@ public sealed class PythonClientCompatibilityTests
         Assert.Equal(reader.ListExperiments().Select(e => (e.ExperimentId, e.Name)).Order(),
             python["experiments"]!.AsArray().Select(e => ((string)e!["id"]!, (string)e["name"]!)).Order());
         var runs = python["runs"]!.AsArray().Select(r => r!.AsObject()).ToList();
-        Assert.Equal(4, runs.Count); // the run, the ablation's parent and its two children
+        Assert.Equal(5, runs.Count); // the run, the ablation's parent and its two children, the failed run
         foreach (var py in runs)
         {
             var ours = reader.FindRun((string)py["id"]!)!;
             Assert.Equal(MlflowRestClient.StatusName(ours.Status), (string)py["status"]!);
-            Assert.Equal("FINISHED", (string)py["status"]!);
+            Assert.Equal(py["params"]!["evaluate.models.1"] is null ? "FINISHED" : "FAILED", (string)py["status"]!);
             Assert.Equal((ours.RunName, ours.StartTime, ours.EndTime), ((string)py["name"]!, (long)py["start_time"]!, (long?)py["end_time"]));
             Assert.Equal(reader.ReadParams(ours), Strings(py["params"]));
             Assert.Equal(reader.ReadTags(ours), Strings(py["tags"]));
@@ -84,7 +88,12 @@ public sealed class PythonClientCompatibilityTests
         }
 
         // ... and what the pipeline produced is what was logged.
-        var single = runs.Single(r => (string)r["name"]! == "tiny" && r["tags"]![MlflowTags.ParentRunId] is null);
+        var failed = runs.Single(r => (string)r["status"]! == "FAILED");
+        Assert.Contains("nosuch: no such experiment", (string)failed["tags"]![TrackedRun.ErrorTag]!);
+        Assert.Equal("hit", (string)failed["tags"]![ExperimentTracking.CacheTagPrefix + "train"]!);
+        Assert.Equal(2, failed["metrics"]!["train_loss"]!.AsArray().Count); // the cached epochs were logged before it failed
+
+        var single = runs.Single(r => (string)r["name"]! == "tiny" && r["tags"]![MlflowTags.ParentRunId] is null && r != failed);
         var experiment = ExperimentLoader.Load(repo.Experiments, "tiny");
         Assert.Equal(experiment.Flatten(), Strings(single["params"]));
         var trained = Directory.GetDirectories(Path.Combine(repo.Cache, "train")).Single(d => !Path.GetFileName(d).StartsWith('.'));
