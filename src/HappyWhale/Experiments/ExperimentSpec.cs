@@ -197,4 +197,5 @@ public sealed record TrackingSpec
 {
     public string Experiment { get; init; } = "";
     public string? Uri { get; init; }
+    public bool LogModel { get; init; }
 }

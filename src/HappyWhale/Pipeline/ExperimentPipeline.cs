@@ -14,8 +14,9 @@ namespace HappyWhale.Pipeline;
 /// Runs an experiment's stages in order, each through the stage cache:
 /// synth (synthetic data only) -> prepare (one per image size) -> train (one per phase) -> evaluate.
 /// Every stage is a pure function of its request; this class only wires keys and folders.
+/// <paramref name="observer"/> hears of each stage and epoch as it ends.
 /// </summary>
-public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOptions options)
+public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOptions options, IPipelineObserver? observer = null)
 {
     readonly StageCache _cache = new(options.CacheRoot, options.VerifyHashes);
     readonly List<StageRun> _runs = [];
@@ -68,6 +69,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         ComputeDevice.Configure(device, Spec.Train.Precision);
         Device = ComputeDevice.Describe(device);
         AnsiConsole.MarkupLine($"[grey]device: {Markup.Escape(Device)}[/]");
+        observer?.DeviceResolved(Device);
     }
 
     /// <summary>The device the run's models use, with its hardware name ("cpu (Intel Xeon ..., 2 threads)").</summary>
@@ -120,7 +122,11 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
             using var images = PreparedSet.Open(prepared.Folder);
             var checkpoint = new PhaseCheckpoint(_cache.WorkFolder(request.Stage, request.Key));
             return ConsoleProgress.Run(ctx =>
-                TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, new ConsoleTrainingObserver(ctx, "train"), checkpoint, options.RepoRoot));
+            {
+                ITrainingObserver progress = new ConsoleTrainingObserver(ctx, "train");
+                if (observer is not null) progress = new EpochRelay(progress, observer);
+                return TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, progress, checkpoint, options.RepoRoot);
+            });
         });
     }
 
@@ -163,6 +169,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         var entry = _cache.GetOrCompute(request, compute, force, message => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]"));
         var run = new StageRun(request.Stage, label, entry.Key, entry.Outcome, entry.Elapsed, entry.Folder, entry.Manifest);
         _runs.Add(run);
+        observer?.StageFinished(run);
         string outcome = entry.Outcome == CacheOutcome.Hit ? "[green]cache hit[/]" : "[yellow]computed[/]";
         AnsiConsole.MarkupLine($"{Markup.Escape(label)}: {outcome} [grey]{request.Stage}/{run.ShortKey} ({entry.Elapsed.TotalSeconds:F1} s)[/]");
         return run;

@@ -13,7 +13,7 @@ public class ResolvedExperimentTests
     {
         var flat = ExperimentLoader.Load(Repo, "defaults", ["train.phases.1.epochs=5"]).Flatten();
         Assert.Equal("name", flat.Keys.First());
-        Assert.Equal("tracking.uri", flat.Keys.Last());
+        Assert.Equal("tracking.log_model", flat.Keys.Last());
         Assert.Equal("defaults", flat["name"]);
         Assert.Equal("3", flat["train.phases.0.epochs"]);
         Assert.Equal("0.001", flat["train.phases.0.lr"]);
@@ -24,6 +24,16 @@ public class ResolvedExperimentTests
         Assert.Equal("0.0001", flat["train.weight_decay"]);
         Assert.Equal("", flat["description"]);
         Assert.DoesNotContain("train.phases", flat.Keys);
+    }
+
+    [Fact]
+    public void A_password_in_a_uri_is_masked_in_what_leaves_the_process_but_kept_for_connecting()
+    {
+        var e = ExperimentLoader.Load(Repo, "defaults", ["tracking.uri=https://alice:s3cret-pw@mlflow.example.com:5000"]);
+        Assert.Equal("https://***@mlflow.example.com:5000", e.Flatten()["tracking.uri"]);
+        Assert.DoesNotContain("s3cret-pw", e.ToYaml());
+        Assert.Contains("uri: https://***@mlflow.example.com:5000", e.ToYaml());
+        Assert.Equal("https://alice:s3cret-pw@mlflow.example.com:5000", e.Spec.Tracking.Uri);
     }
 
     [Fact]
