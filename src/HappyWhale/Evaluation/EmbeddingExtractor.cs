@@ -41,7 +41,7 @@ public static class EmbeddingExtractor
             {
                 using var scope = NewDisposeScope();
                 var batch = rows.Skip(start).Take(batchSize).ToArray();
-                var x = ImageNetNormalization.Apply(images.ReadBatch(batch));
+                var x = InputNormalization.Apply(model, images.ReadBatch(batch));
                 var e = nn.functional.normalize(model.forward(x), p: 2, dim: 1);
                 if (hflip)
                 {

@@ -20,6 +20,8 @@ public static class BackboneRegistry
             Factories[name] = () => EfficientNet.Create(name, numClasses: 0);
         foreach (var name in ResNetBackbone.Variants.Keys)
             Factories[name] = () => ResNetBackbone.Create(name);
+        foreach (var name in CntkResNet.Variants.Keys)
+            Factories[name] = () => CntkResNet.Create(name);
     }
 
     public static IReadOnlyCollection<string> Names

@@ -88,7 +88,7 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earl
                 lr = schedule.At(step);
                 grouped.SetLearningRate(lr);
 
-                var x = ImageNetNormalization.Apply(augment.Apply(images.ReadBatch(rows), generator));
+                var x = InputNormalization.Apply(model, augment.Apply(images.ReadBatch(rows), generator));
                 var embeddings = model.forward(x);
                 var logits = model.Logits(embeddings, labels, classMargins);
                 var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: spec.LabelSmoothing);
