@@ -6,11 +6,13 @@ public static class Program
 {
     // `dotnet run -c Release --project tests/HappyWhale.Benchmarks -- --filter '*'` runs everything;
     // without arguments BenchmarkDotNet asks which benchmark to run.
-    // `trainer-overhead` and `shard-throughput EXPERIMENT` run stopwatch reports instead.
+    // `trainer-overhead` and `shard-throughput EXPERIMENT` run stopwatch reports instead;
+    // `imagenet-mean EXPERIMENT...` compares the two ways of subtracting the ImageNet mean image at other sizes.
     public static void Main(string[] args)
     {
         if (args is ["trainer-overhead", ..]) { TrainerOverhead.Run(); return; }
         if (args is ["shard-throughput", var experiment, ..]) { ShardThroughput.Run(experiment); return; }
+        if (args is ["imagenet-mean", .. var experiments] && experiments.Length > 0) { ImageNetMean.Run(experiments); return; }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig());
     }
 }

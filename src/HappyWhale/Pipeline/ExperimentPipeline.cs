@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using HappyWhale.Data;
 using HappyWhale.Experiments;
 using HappyWhale.Imaging;
+using HappyWhale.Modeling;
 using HappyWhale.Reporting;
 using HappyWhale.Training;
 using Spectre.Console;
@@ -60,6 +61,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
 
     void CheckDevice()
     {
+        if (ImageNetPackage.IsRequestedBy(Spec.Model.Pretrained)) ImageNetPackage.Check(Spec.Model.Backbone, ImageNetPackage.ModelsFolder);
         if (Spec.Train.Device == "cuda" && !torch.cuda.is_available())
             throw new UserException("train.device is cuda but no CUDA device is available here (this build uses the CPU libtorch package); " +
                                     "set train.device: auto or cpu, or build with the CUDA package (see README).");
@@ -106,14 +108,23 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
 
     StageRun Train(int phase, int size, StageRun prepared, StageRun? previous)
     {
-        var request = TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot);
+        var weights = previous is null && ImageNetPackage.IsRequestedBy(Spec.Model.Pretrained) ? ImageNetWeights() : null;
+        var request = TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot, weights?.Key);
         return Stage(request, $"train phase {phase + 1} ({size}px)", folder =>
         {
             using var images = PreparedSet.Open(prepared.Folder);
             var checkpoint = new PhaseCheckpoint(_cache.WorkFolder(request.Stage, request.Key));
             return ConsoleProgress.Run(ctx =>
-                TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, new ConsoleTrainingObserver(ctx, "train"), checkpoint, options.RepoRoot));
+                TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, new ConsoleTrainingObserver(ctx, "train"), checkpoint, options.RepoRoot,
+                    weights is null ? null : Path.Combine(weights.Folder, PretrainedStage.WeightsFile)));
         });
+    }
+
+    StageRun ImageNetWeights()
+    {
+        var models = ImageNetPackage.ModelsFolder;
+        return Stage(PretrainedStage.Request(Spec.Model.Backbone, models), "imagenet weights", folder =>
+            PretrainedStage.Compute(Spec.Model.Backbone, models, folder));
     }
 
     /// <summary>
