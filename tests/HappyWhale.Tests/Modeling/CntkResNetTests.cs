@@ -102,4 +102,25 @@ public class CntkResNetTests
         Assert.Equal(image[0, 2].mean().item<float>(), flat[0, 2, 0, 0].item<float>(), 4);
         Assert.Equal(new long[] { 1, 3, 256, 256 }, resampled.MeanFor(256, 256).shape);
     }
+
+    [Fact]
+    public void A_file_that_is_not_an_onnx_model_is_named()
+    {
+        using var tmp = new TempFolder();
+        var source = ImageNetPackage.PreprocessOnnx(ImageNetPackage.ModelsFolder);
+        var bytes = File.ReadAllBytes(source);
+        File.WriteAllBytes(tmp["truncated.onnx"], bytes[..(bytes.Length / 2)]);
+        File.WriteAllText(tmp["text.onnx"], "not a model");
+        foreach (var name in new[] { "truncated.onnx", "text.onnx" })
+        {
+            var e = Assert.Throws<UserException>(() => OnnxModel.Load(tmp[name]));
+            Assert.Contains(tmp[name], e.Message);
+            Assert.Contains("is not a readable ONNX model", e.Message);
+        }
+        Assert.Contains("ONNX model not found", Assert.Throws<UserException>(() => OnnxModel.Load(tmp["none.onnx"])).Message);
+
+        var model = OnnxModel.Load(source);
+        Assert.Equal(["Split", "Concat", "Sub"], model.Nodes.Select(n => n.OpType));
+        Assert.Equal(new long[] { 1, 3, 224, 224 }, model.Initializers["MeanImage"].Dims);
+    }
 }
