@@ -122,24 +122,13 @@ public sealed class CntkResNet : nn.Module<Tensor, Tensor>, IFeatureExtractor, I
         return nn.functional.interpolate(input_mean, [height, width], mode: mode, align_corners: mode == InterpolationMode.Bilinear ? false : null);
     }
 
-    public Tensor ForwardFeatures(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var h = x;
-        foreach (var m in stages) h = m.call(h);
-        return h.MoveToOuterDisposeScope();
-    }
+    public Tensor ForwardFeatures(Tensor x) => ResNetBackbone.RunStages(stages, x);
 
     /// <summary>Outputs of layer3 and layer4.</summary>
     public (Tensor Previous, Tensor Last) ForwardLastTwo(Tensor x) => IMultiStageExtractor.RunLastTwo(stages, x);
 
-    /// <summary>Stage 0 = conv1 + bn1 (and the input mean, which has no gradient), stage k = layer k.</summary>
-    public int StageOf(string parameterName)
-    {
-        for (int k = 1; k <= 4; k++)
-            if (parameterName.StartsWith($"layer{k}.", StringComparison.Ordinal)) return k;
-        return 0;
-    }
+    /// <summary>Stage 0 = conv1 + bn1 (the stem), stage k = layer k, as torchvision's ResNets.</summary>
+    public int StageOf(string parameterName) => ResNetBackbone.StageOfLayerName(parameterName);
 
     public override Tensor forward(Tensor x) => ForwardFeatures(x);
 
