@@ -64,6 +64,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
     /// <summary>Resolves train.device before any stage runs (a wrong choice stops here), configures it and says what it is.</summary>
     void CheckDevice()
     {
+        if (ImageNetPackage.IsRequestedBy(Spec.Model.Pretrained)) ImageNetPackage.Check(Spec.Model.Backbone, ImageNetPackage.ModelsFolder);
         if (Spec.Train.Threads > 0) torch.set_num_threads(Spec.Train.Threads);
         var device = ComputeDevice.Resolve(Spec.Train.Device);
         ComputeDevice.Configure(device, Spec.Train.Precision);
@@ -116,7 +117,8 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
 
     StageRun Train(int phase, int size, StageRun prepared, StageRun? previous)
     {
-        var request = TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot);
+        var weights = previous is null && ImageNetPackage.IsRequestedBy(Spec.Model.Pretrained) ? ImageNetWeights() : null;
+        var request = TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot, weights?.Key);
         return Stage(request, $"train phase {phase + 1} ({size}px)", folder =>
         {
             using var images = PreparedSet.Open(prepared.Folder);
@@ -125,9 +127,17 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
             {
                 ITrainingObserver progress = new ConsoleTrainingObserver(ctx, "train");
                 if (observer is not null) progress = new EpochRelay(progress, observer);
-                return TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, progress, checkpoint, options.RepoRoot);
+                return TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, progress, checkpoint, options.RepoRoot,
+                    weights is null ? null : Path.Combine(weights.Folder, PretrainedStage.WeightsFile));
             });
         });
+    }
+
+    StageRun ImageNetWeights()
+    {
+        var models = ImageNetPackage.ModelsFolder;
+        return Stage(PretrainedStage.Request(Spec.Model.Backbone, models), "imagenet weights", folder =>
+            PretrainedStage.Compute(Spec.Model.Backbone, models, folder));
     }
 
     /// <summary>
