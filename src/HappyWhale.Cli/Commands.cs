@@ -48,7 +48,7 @@ static class Commands
             "ablation" => Ablation(cli),
             "diff" => Diff(cli),
             "score" => Score(cli),
-            "sync-tracking" => SyncTracking(cli.Get("exp") is null ? Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") : ExperimentLogger.TrackingUri(Load(cli, RepoRoot(cli))), RepoRoot(cli)),
+            "sync-tracking" => SyncTracking(cli.Get("exp") is null ? Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") : ExperimentTracking.TrackingUri(Load(cli, RepoRoot(cli))), RepoRoot(cli)),
             _ => throw new UserException($"unknown verb '{verb}'.\n{Usage}"),
         };
     }
@@ -78,35 +78,53 @@ static class Commands
         var experiment = Load(cli, repoRoot, defaultExperiment);
         var options = Options(cli, repoRoot);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(experiment.Name)}[/] [grey]({Markup.Escape(Path.GetRelativePath(repoRoot, experiment.SourcePath))})[/]");
-        if (report) SyncTracking(ExperimentLogger.TrackingUri(experiment), repoRoot, quietWhenIdle: true);
-
-        var result = new ExperimentPipeline(experiment, options).Run(lastStage);
-        if (report)
+        if (!report)
         {
-            result = result with { RunFolder = RunFolder.Write(options.RunsRoot, experiment, result) };
-            var tracker = TrackerFactory.Create(ExperimentLogger.TrackingUri(experiment), repoRoot);
-            var run = ExperimentLogger.Log(tracker, experiment, result, repoRoot);
-            AnsiConsole.MarkupLine($"[grey]MLflow run {run.RunId} in experiment '{Markup.Escape(ExperimentLogger.ExperimentName(experiment))}'[/]");
+            SummaryTable.Print(new ExperimentPipeline(experiment, options).Run(lastStage), clock.Elapsed);
+            return 0;
         }
+        using var tracking = OpenTracking(ExperimentTracking.TrackingUri(experiment), repoRoot);
+        var (result, runId) = RunTracked(tracking, experiment, options);
+        AnsiConsole.MarkupLine($"[grey]MLflow run {runId} in experiment '{Markup.Escape(ExperimentTracking.ExperimentName(experiment))}'[/]");
         SummaryTable.Print(result, clock.Elapsed);
         return 0;
     }
 
-    /// <summary>Marks runs of dead processes KILLED and replays the MLflow spool; prints what it did. Never fails the caller.</summary>
-    static int SyncTracking(string? trackingUri, string repoRoot, bool quietWhenIdle = false)
+    /// <summary>Tracking for this process: runs of processes that died are ended KILLED first (and pushed with the others).</summary>
+    static TrackingSession OpenTracking(string trackingUri, string repoRoot)
     {
-        SyncResult r;
-        try { r = TrackingSync.Run(trackingUri, repoRoot); }
-        catch (Exception e) when (e is IOException or TimeoutException or MlflowRestException or ArgumentException or UnauthorizedAccessException)
+        var tracking = TrackingSession.Open(trackingUri, repoRoot, message => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(message)}[/]"));
+        if (tracking.RecoverAbandoned() is { Count: > 0 } killed)
+            AnsiConsole.MarkupLine($"[grey]tracking: {killed.Count} abandoned run(s) marked KILLED[/]");
+        return tracking;
+    }
+
+    /// <summary>One experiment up to evaluate with its live MLflow run; the run folder is written before the run ends.</summary>
+    static (PipelineResult Result, string RunId) RunTracked(TrackingSession tracking, ResolvedExperiment experiment, PipelineOptions options, string? parentRunId = null)
+    {
+        var run = ExperimentTracking.Start(tracking, experiment, options.RepoRoot, parentRunId);
+        try
         {
-            AnsiConsole.MarkupLine($"[yellow]tracking sync skipped: {Markup.Escape(e.Message)}[/]");
-            return 0;
+            var result = new ExperimentPipeline(experiment, options, run).Run(StageNames.Evaluate);
+            result = result with { RunFolder = RunFolder.Write(options.RunsRoot, experiment, result) };
+            run.Finish(result);
+            return (result, run.RunId);
         }
-        bool idle = r.Replay.Replayed + r.Replay.Skipped + r.Replay.Rejected + r.Replay.Remaining + r.KilledRuns == 0;
-        if (idle && quietWhenIdle) return 0;
+        catch (Exception e)
+        {
+            run.Fail(e);
+            throw;
+        }
+    }
+
+    /// <summary>Marks runs of dead processes KILLED and pushes what the server lacks; prints what it did.</summary>
+    static int SyncTracking(string? trackingUri, string repoRoot)
+    {
+        var r = TrackingSession.Sync(trackingUri, repoRoot, message => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(message)}[/]"));
         var where = r.Server is null ? "file store" : Markup.Escape(r.Server);
-        AnsiConsole.MarkupLine($"[grey]tracking ({where}): {r.Replay.Replayed} spooled record(s) replayed, {r.Replay.Skipped} already there, {r.Replay.Rejected} rejected, {r.Replay.Remaining} still spooled; {r.KilledRuns} abandoned run(s) marked KILLED[/]");
-        if (r.Replay.StoppedBecause is { } why) AnsiConsole.MarkupLine($"[yellow]replay stopped: {Markup.Escape(why)}[/]");
+        AnsiConsole.MarkupLine($"[grey]tracking ({where}): {r.Killed.Count} abandoned run(s) marked KILLED; {r.Push.Records} record(s) of {r.Push.Runs} run(s) " +
+                               $"sent in {r.Push.Requests} request(s); {r.Push.Pending} run(s) still pending[/]");
+        if (r.StoppedBecause is { } why) AnsiConsole.MarkupLine($"[yellow]push stopped: {Markup.Escape(why)}[/]");
         return 0;
     }
 
@@ -130,23 +148,30 @@ static class Commands
             ?? throw new UserException("ablation needs a name: --ablation NAME (a file under experiments/ablations/).");
         var ablation = AblationLoader.Load(Path.Combine(repoRoot, "experiments"), name);
         var options = Options(cli, repoRoot);
-        var runs = AblationRunner.Run(ablation, options, line => AnsiConsole.MarkupLine($"[bold]{Markup.Escape(line)}[/]"));
-        var rows = AblationReport.Summarise(ablation, runs);
-        string folder = Path.Combine(options.ArtifactsRoot, "reports", ablation.Name);
-        string report = AblationReport.Write(folder, ablation, runs, rows);
+        var first = ablation.Variants[0].Runs[0].Experiment;
 
-        // MLflow: one parent run for the ablation, a child run per variant and seed.
-        var tracker = TrackerFactory.Create(ExperimentLogger.TrackingUri(runs[0].Experiment), repoRoot);
-        var parent = tracker.StartRun(ExperimentLogger.ExperimentName(runs[0].Experiment), $"ablation/{ablation.Name}",
+        // MLflow: one parent run for the ablation, a live child run per variant and seed.
+        using var tracking = OpenTracking(ExperimentTracking.TrackingUri(first), repoRoot);
+        var parent = tracking.StartRun(ExperimentTracking.ExperimentName(first), $"ablation/{ablation.Name}",
             new Dictionary<string, string> { ["happywhale.ablation"] = ablation.Name });
-        foreach (var run in runs)
+        IReadOnlyList<AblationRun> runs;
+        IReadOnlyList<AblationRow> rows;
+        string report;
+        try
         {
-            var result = run.Result with { RunFolder = RunFolder.Write(options.RunsRoot, run.Experiment, run.Result) };
-            ExperimentLogger.Log(tracker, run.Experiment, result, repoRoot, parent.RunId);
+            runs = AblationRunner.Run(ablation, options, line => AnsiConsole.MarkupLine($"[bold]{Markup.Escape(line)}[/]"),
+                experiment => RunTracked(tracking, experiment, options, parent.RunId).Result);
+            rows = AblationReport.Summarise(ablation, runs);
+            report = AblationReport.Write(Path.Combine(options.ArtifactsRoot, "reports", ablation.Name), ablation, runs, rows);
+            foreach (var row in rows.Where(r => !double.IsNaN(r.Mean))) parent.LogMetric($"{ablation.Metric}_{row.Variant}", row.Mean);
+            foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(report)!).Order(StringComparer.Ordinal)) parent.LogArtifact(file);
+            parent.End(RunStatus.Finished);
         }
-        foreach (var row in rows.Where(r => !double.IsNaN(r.Mean))) parent.LogMetric($"{ablation.Metric}_{row.Variant}", row.Mean);
-        parent.LogArtifact(report);
-        parent.End(RunStatus.Finished);
+        catch (Exception e)
+        {
+            parent.Fail(e);
+            throw;
+        }
 
         var table = new Table().Title($"ablation {Markup.Escape(ablation.Name)}").AddColumn("variant").AddColumn("changes")
             .AddColumn(new TableColumn($"{ablation.Metric} mean ± sd").RightAligned()).AddColumn(new TableColumn("Δ").RightAligned())
@@ -227,15 +252,15 @@ static class Commands
             table.AddRow(Markup.Escape(d.Key), Markup.Escape(d.A ?? "(absent)"), Markup.Escape(d.B ?? "(absent)"));
         AnsiConsole.Write(table);
 
-        // The metrics of each experiment's latest finished run in the local MLflow store.
-        var store = TrackerFactory.ResolveFileStoreRoot(ExperimentLogger.TrackingUri(a), repoRoot);
-        if (!TrackerFactory.IsHttp(ExperimentLogger.TrackingUri(a)) && Directory.Exists(store))
+        // The metrics of each experiment's latest finished run in the MLflow journal (the local store, also with a server).
+        var store = TrackingSession.JournalRoot(ExperimentTracking.TrackingUri(a), repoRoot);
+        if (Directory.Exists(store))
         {
             var reader = new MlflowFileStoreReader(store);
             IReadOnlyDictionary<string, double> Latest(ResolvedExperiment e)
             {
                 // ListRuns is empty when the experiment does not exist.
-                var run = reader.ListRuns(ExperimentLogger.ExperimentName(e)).FirstOrDefault(r => r.RunName == e.Name && r.Status == RunStatus.Finished);
+                var run = reader.ListRuns(ExperimentTracking.ExperimentName(e)).FirstOrDefault(r => r.RunName == e.Name && r.Status == RunStatus.Finished);
                 return run is null ? new Dictionary<string, double>() : reader.ReadLatestMetrics(run);
             }
             var ma = Latest(a);

@@ -1,6 +1,8 @@
+using HappyWhale.Tracking;
+
 namespace HappyWhale.Cli;
 
-/// <summary>Writes an unexpected exception's full detail to artifacts/logs, for a bug report.</summary>
+/// <summary>Writes an unexpected exception's full detail to artifacts/logs, for a bug report (MLflow credentials masked).</summary>
 public static class ErrorLog
 {
     /// <param name="root">the folder holding artifacts/ (default: the current directory)</param>
@@ -13,7 +15,7 @@ public static class ErrorLog
             // Two failures in the same second (parallel runs, a retry loop) each keep their own log.
             string path = Path.Combine(folder, $"error-{DateTime.UtcNow:yyyyMMdd-HHmmss-fff}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}.txt");
             using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
-            using (var writer = new StreamWriter(file)) writer.Write(e.ToString());
+            using (var writer = new StreamWriter(file)) writer.Write(CredentialScrubber.FromEnvironment().Scrub(e.ToString()));
             return path;
         }
         catch (IOException) { return "(could not write the error log)"; }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using HappyWhale.Data;
 using HappyWhale.Experiments;
 using HappyWhale.Imaging;
+using HappyWhale.Modeling;
 using HappyWhale.Reporting;
 using HappyWhale.Training;
 using Spectre.Console;
@@ -13,8 +14,9 @@ namespace HappyWhale.Pipeline;
 /// Runs an experiment's stages in order, each through the stage cache:
 /// synth (synthetic data only) -> prepare (one per image size) -> train (one per phase) -> evaluate.
 /// Every stage is a pure function of its request; this class only wires keys and folders.
+/// <paramref name="observer"/> hears of each stage and epoch as it ends.
 /// </summary>
-public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOptions options)
+public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOptions options, IPipelineObserver? observer = null)
 {
     readonly StageCache _cache = new(options.CacheRoot, options.VerifyHashes);
     readonly List<StageRun> _runs = [];
@@ -41,7 +43,6 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         if (last == 1) return Result([], new Dictionary<string, double>());
         if (last == 3) EvaluateStage.RequireScorable(prepared[sizes[^1]].Folder);
 
-        if (Spec.Train.Threads > 0) torch.set_num_threads(Spec.Train.Threads);
         StageRun? previous = null;
         var history = new List<EpochStats>();
         // evaluate.models may name only other experiments' models: then this one's is not trained.
@@ -58,14 +59,22 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
     }
 
     PipelineResult Result(IReadOnlyList<EpochStats> history, IReadOnlyDictionary<string, double> metrics) =>
-        new(experiment.Name, _runs.ToList(), history, metrics, "");
+        new(experiment.Name, _runs.ToList(), history, metrics, "", Device);
 
+    /// <summary>Resolves train.device before any stage runs (a wrong choice stops here), configures it and says what it is.</summary>
     void CheckDevice()
     {
-        if (Spec.Train.Device == "cuda" && !torch.cuda.is_available())
-            throw new UserException("train.device is cuda but no CUDA device is available here (this build uses the CPU libtorch package); " +
-                                    "set train.device: auto or cpu, or build with the CUDA package (see README).");
+        if (ImageNetPackage.IsRequestedBy(Spec.Model.Pretrained)) ImageNetPackage.Check(Spec.Model.Backbone, ImageNetPackage.ModelsFolder);
+        if (Spec.Train.Threads > 0) torch.set_num_threads(Spec.Train.Threads);
+        var device = ComputeDevice.Resolve(Spec.Train.Device);
+        ComputeDevice.Configure(device, Spec.Train.Precision);
+        Device = ComputeDevice.Describe(device);
+        AnsiConsole.MarkupLine($"[grey]device: {Markup.Escape(Device)}[/]");
+        observer?.DeviceResolved(Device);
     }
+
+    /// <summary>The device the run's models use, with its hardware name ("cpu (Intel Xeon ..., 2 threads)").</summary>
+    public string Device { get; private set; } = "";
 
     IImageSource ResolveSource()
     {
@@ -108,14 +117,27 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
 
     StageRun Train(int phase, int size, StageRun prepared, StageRun? previous)
     {
-        var request = TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot);
+        var weights = previous is null && ImageNetPackage.IsRequestedBy(Spec.Model.Pretrained) ? ImageNetWeights() : null;
+        var request = TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot, weights?.Key);
         return Stage(request, $"train phase {phase + 1} ({size}px)", folder =>
         {
             using var images = PreparedSet.Open(prepared.Folder);
             var checkpoint = new PhaseCheckpoint(_cache.WorkFolder(request.Stage, request.Key));
             return ConsoleProgress.Run(ctx =>
-                TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, new ConsoleTrainingObserver(ctx, "train"), checkpoint, options.RepoRoot));
+            {
+                ITrainingObserver progress = new ConsoleTrainingObserver(ctx, "train");
+                if (observer is not null) progress = new EpochRelay(progress, observer);
+                return TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, progress, checkpoint, options.RepoRoot,
+                    weights is null ? null : Path.Combine(weights.Folder, PretrainedStage.WeightsFile));
+            });
         });
+    }
+
+    StageRun ImageNetWeights()
+    {
+        var models = ImageNetPackage.ModelsFolder;
+        return Stage(PretrainedStage.Request(Spec.Model.Backbone, models), "imagenet weights", folder =>
+            PretrainedStage.Compute(Spec.Model.Backbone, models, folder));
     }
 
     /// <summary>
@@ -157,6 +179,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         var entry = _cache.GetOrCompute(request, compute, force, message => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]"));
         var run = new StageRun(request.Stage, label, entry.Key, entry.Outcome, entry.Elapsed, entry.Folder, entry.Manifest);
         _runs.Add(run);
+        observer?.StageFinished(run);
         string outcome = entry.Outcome == CacheOutcome.Hit ? "[green]cache hit[/]" : "[yellow]computed[/]";
         AnsiConsole.MarkupLine($"{Markup.Escape(label)}: {outcome} [grey]{request.Stage}/{run.ShortKey} ({entry.Elapsed.TotalSeconds:F1} s)[/]");
         return run;
