@@ -20,7 +20,8 @@ static class Commands
           train     --exp NAME ...                                           up to train
           evaluate  --exp NAME ...                                           up to evaluate
           ablation  --ablation NAME                                          every variant x seed, then report.md + charts
-          regression [--seed N] [--exact] [--update-baselines [--seeds 1,2,3]]  run experiments/ci/ at one seed against baselines.yaml
+          regression [--seed N] [--exact]                                    run experiments/ci/ at one seed against baselines.yaml
+                     [--update-baselines [--seeds 1,2,3]]                    (or train each seed and rewrite baselines.yaml)
           show      --exp NAME [--set ...]                                   print the resolved experiment
           diff      A B                                                      keys that differ between two experiments
           score     --submission FILE --labels FILE                          MAP@5 of a submission CSV
