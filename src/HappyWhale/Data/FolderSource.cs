@@ -149,7 +149,7 @@ public sealed class FolderSource : IImageSource, IDisposable
     }
 
     // Dot files and folders, and the resource forks macOS puts in zips.
-    static bool IsHidden(string rel) => rel.Split('/').Any(p => p.StartsWith('.') || p == "__MACOSX");
+    internal static bool IsHidden(string rel) => rel.Split('/').Any(p => p.StartsWith('.') || p == "__MACOSX");
 
     List<(string, string, Func<Stream>)>? OpenZip(string path, List<BadItem> problems)
     {
@@ -169,7 +169,7 @@ public sealed class FolderSource : IImageSource, IDisposable
     }
 
     // ZipArchive is not thread-safe: entries are copied to memory one at a time (images are small), decoded in parallel.
-    static Stream ReadEntry(ZipArchive archive, ZipArchiveEntry entry)
+    internal static Stream ReadEntry(ZipArchive archive, ZipArchiveEntry entry)
     {
         lock (archive)
         {

@@ -13,8 +13,9 @@ namespace HappyWhale.Pipeline;
 /// Runs an experiment's stages in order, each through the stage cache:
 /// synth (synthetic data only) -> prepare (one per image size) -> train (one per phase) -> evaluate.
 /// Every stage is a pure function of its request; this class only wires keys and folders.
+/// The competition's final steps (pseudo-label rounds, the final fit) are in ExperimentPipeline.FinalSteps.cs.
 /// </summary>
-public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOptions options)
+public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, PipelineOptions options)
 {
     readonly StageCache _cache = new(options.CacheRoot, options.VerifyHashes);
     readonly List<StageRun> _runs = [];
@@ -28,6 +29,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         int last = StageNames.All.ToList().IndexOf(lastStage);
         if (last < 0) throw new ArgumentException($"unknown stage {lastStage}");
         CheckDevice();
+        CheckFinalSteps();
 
         var source = ResolveSource();
         using var disposeSource = source as IDisposable;
@@ -49,14 +51,17 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
             previous = Train(phase, sizes[phase], prepared[sizes[phase]], previous);
             history.AddRange(TrainStage.ReadHistory(previous.Folder));
         }
+        var own = ownModel ? FinalSteps(source, sizes, prepared, previous!, history) : null;
         if (last == 2) return Result(history, new Dictionary<string, double>());
 
-        var evaluated = Evaluate(source, EvaluationModels(previous), prepared[sizes[^1]]);
+        var models = EvaluationModels(own);
+        var evaluated = Evaluate(source, models, prepared[sizes[^1]]);
+        Evaluated = new(models, prepared[sizes[^1]], evaluated);
         return Result(history, EvaluateStage.ReadMetrics(evaluated.Folder));
     }
 
     PipelineResult Result(IReadOnlyList<EpochStats> history, IReadOnlyDictionary<string, double> metrics) =>
-        new(experiment.Name, _runs.ToList(), history, metrics, "");
+        new(experiment.Name, _runs.ToList(), history, WithRoundMetrics(metrics), "");
 
     void CheckDevice()
     {
@@ -104,15 +109,21 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         return run;
     }
 
-    StageRun Train(int phase, int size, StageRun prepared, StageRun? previous)
+    StageRun Train(int phase, int size, StageRun prepared, StageRun? previous) =>
+        Train(TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot), $"train phase {phase + 1} ({size}px)",
+            Spec, phase, prepared, previous, split: null);
+
+    /// <param name="split">the rows to train on, from the prepared set; null = the fold.</param>
+    StageRun Train(StageRequest request, string label, ExperimentSpec spec, int phase, StageRun prepared, StageRun? previous,
+        Func<PreparedSet, RowSplit>? split)
     {
-        var request = TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot);
-        return Stage(request, $"train phase {phase + 1} ({size}px)", folder =>
+        return Stage(request, label, folder =>
         {
             using var images = PreparedSet.Open(prepared.Folder);
             var checkpoint = new PhaseCheckpoint(_cache.WorkFolder(request.Stage, request.Key));
             return ConsoleProgress.Run(ctx =>
-                TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, new ConsoleTrainingObserver(ctx, "train"), checkpoint, options.RepoRoot));
+                TrainStage.Compute(spec, phase, images, previous?.Folder, folder, new ConsoleTrainingObserver(ctx, "train"), checkpoint, options.RepoRoot,
+                    split?.Invoke(images)));
         });
     }
 
@@ -120,17 +131,17 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
     /// The trained models evaluate.models names, in order: "self" is this experiment's last phase; any
     /// other name is loaded from experiments/ and run up to train through the cache (a hit once trained).
     /// </summary>
-    IReadOnlyList<EvaluationModel> EvaluationModels(StageRun? own)
+    IReadOnlyList<EvaluationModel> EvaluationModels(TrainedModel? own)
     {
         var models = new List<EvaluationModel>();
         foreach (var name in EvaluateStage.ModelNames(Spec))
         {
-            if (name == EvaluateStage.Self) { models.Add(new(name, Spec.Model, own!.Key, own.Folder)); continue; }
+            if (name == EvaluateStage.Self) { models.Add(own!.For(name, Spec.Model)); continue; }
             var other = ExperimentLoader.Load(Path.Combine(options.RepoRoot, "experiments"), name);
             var nested = new ExperimentPipeline(other, options);
-            var trained = nested.Run(StageNames.Train).Last(StageNames.Train)!;
+            nested.Run(StageNames.Train);
             _runs.AddRange(nested.Runs.Select(r => r with { Label = $"{name}: {r.Label}" }));
-            models.Add(new(name, other.Spec.Model, trained.Key, trained.Folder));
+            models.Add(nested.Trained!.For(name, other.Spec.Model));
         }
         return models;
     }

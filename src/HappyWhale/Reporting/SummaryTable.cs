@@ -24,9 +24,25 @@ public static class SummaryTable
                 metrics.AddRow("test MAP@5 / sample floor", $"{t / f:F2}x");
             AnsiConsole.Write(metrics);
         }
+        PrintRounds(result.Metrics);
         // Runs that stop before evaluate write no run folder: only the cache entries above.
         var where = result.RunFolder.Length > 0 ? $"; results in {Markup.Escape(result.RunFolder)}" : "";
         AnsiConsole.MarkupLine($"[grey]total {total.TotalSeconds:F1} s{where}[/]");
+    }
+
+    /// <summary>Pseudo-label rounds (pseudo_round{r}_* metrics): photos added, how many were right, validation MAP@5 after the round.</summary>
+    static void PrintRounds(IReadOnlyDictionary<string, double> metrics)
+    {
+        if (!metrics.ContainsKey("pseudo_round0_val_map5")) return;
+        var rounds = new Table().Title("pseudo-label rounds").AddColumn(new TableColumn("round").RightAligned())
+            .AddColumn(new TableColumn("test photos added").RightAligned()).AddColumn(new TableColumn("labels right").RightAligned())
+            .AddColumn(new TableColumn("validation MAP@5").RightAligned());
+        for (int r = 0; metrics.ContainsKey($"pseudo_round{r}_val_map5") || metrics.ContainsKey($"pseudo_round{r}_added"); r++)
+            rounds.AddRow(r == 0 ? "0 (no pseudo-labels)" : $"{r}",
+                metrics.TryGetValue($"pseudo_round{r}_added", out double added) ? $"{added:F0}" : "-",
+                metrics.TryGetValue($"pseudo_round{r}_accuracy", out double right) ? $"{right:P0}" : "-",
+                metrics.TryGetValue($"pseudo_round{r}_val_map5", out double map) ? $"{map:F4}" : "-");
+        AnsiConsole.Write(rounds);
     }
 
     static string Describe(string metric) => metric switch
