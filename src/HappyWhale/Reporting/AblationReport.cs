@@ -73,10 +73,10 @@ public static class AblationReport
                   .AppendLine("| variant | round | test photos added | labels right | validation MAP@5 |").AppendLine("|---|---|---|---|---|");
             for (int round = 0; metrics.Any(m => m.ContainsKey($"pseudo_round{round}_val_map5")); round++)
             {
-                string Mean(string key, string format) =>
-                    metrics.Where(m => m.ContainsKey(key)).Select(m => m[key]).ToList() is { Count: > 0 } v ? v.Average().ToString(format, inv) : "—";
+                string Mean(string key, Func<double, string> format) =>
+                    metrics.Where(m => m.ContainsKey(key)).Select(m => m[key]).ToList() is { Count: > 0 } v ? format(v.Average()) : "—";
                 var map = metrics.Where(m => m.ContainsKey($"pseudo_round{round}_val_map5")).Select(m => m[$"pseudo_round{round}_val_map5"]).ToList();
-                md.AppendLine(string.Create(inv, $"| {variant.Name} | {round} | {Mean($"pseudo_round{round}_added", "F1")} | {Mean($"pseudo_round{round}_accuracy", "P0")} | {map.Average():F4} ± {StdDev(map):F4} |"));
+                md.AppendLine(string.Create(inv, $"| {variant.Name} | {round} | {Mean($"pseudo_round{round}_added", a => a.ToString("F1", inv))} | {Mean($"pseudo_round{round}_accuracy", a => (100 * a).ToString("F0", inv) + "%")} | {map.Average():F4} ± {StdDev(map):F4} |"));
             }
         }
         return md.ToString();
