@@ -111,6 +111,18 @@ Task("Synth").IsDependentOn("Build").Does(() => Happywhale("synth", HasArgument(
 Task("Prepare").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale("prepare"); });
 Task("Train").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale("train"); });
 Task("Evaluate").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale("evaluate"); });
+// Identify new photos with the experiment's trained model(s) (training first if needed):
+// --images=DIR_OR_ZIP [--gallery=DIR_OR_ZIP] [--top=5] [--out=DIR] [--sheet=20].
+Task("Predict").IsDependentOn("Build").Does(() =>
+{
+    RequireExp();
+    var images = Argument<string>("images", null) ?? throw new Exception("Predict needs --images=DIR_OR_ZIP (a folder of photos, a .zip of photos or one photo).");
+    // Relative paths are relative to the repository (the program runs there).
+    var extra = new List<string> { "--images", images };
+    foreach (var name in new[] { "gallery", "out", "top", "sheet" })
+        if (Argument<string>(name, null) is string value) extra.AddRange(new[] { "--" + name, value });
+    Happywhale("predict", extra.ToArray());
+});
 // Prepare -> Train -> Evaluate -> Report in one process, so one summary table covers them all.
 Task("Experiment").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale("run"); });
 // Send MLflow records spooled while the server was unreachable; mark runs of dead processes KILLED.

@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace HappyWhale.Cli;
 
 /// <summary>The verbs: each parses its options, calls the library, prints.</summary>
-static class Commands
+static partial class Commands
 {
     const string Usage = """
         happywhale <verb> [options]
@@ -19,6 +19,8 @@ static class Commands
           prepare   --exp NAME ...                                           up to prepare
           train     --exp NAME ...                                           up to train
           evaluate  --exp NAME ...                                           up to evaluate
+          predict   --exp NAME --images DIR_OR_ZIP [--gallery DIR_OR_ZIP] [--top 5] [--out DIR] [--sheet 20]
+                                                                             identify new photos: predictions.csv, matches.html, matches.png
           ablation  --ablation NAME                                          every variant x seed, then report.md + charts
           regression [--seed N] [--exact] [--update-baselines [--seeds 1,2,3]]  run experiments/ci/ at one seed against baselines.yaml
           show      --exp NAME [--set ...]                                   print the resolved experiment
@@ -43,6 +45,7 @@ static class Commands
             "prepare" => RunPipeline(cli, StageNames.Prepare, report: false),
             "train" => RunPipeline(cli, StageNames.Train, report: false),
             "evaluate" => RunPipeline(cli, StageNames.Evaluate, report: false),
+            "predict" => Predict(cli),
             "show" => Show(cli),
             "regression" => Regression(cli),
             "ablation" => Ablation(cli),

@@ -14,9 +14,10 @@ namespace HappyWhale.Pipeline;
 /// Runs an experiment's stages in order, each through the stage cache:
 /// synth (synthetic data only) -> prepare (one per image size) -> train (one per phase) -> evaluate.
 /// Every stage is a pure function of its request; this class only wires keys and folders.
-/// <paramref name="observer"/> hears of each stage and epoch as it ends.
+/// <paramref name="observer"/> hears of each stage and epoch as it ends. The competition's final steps (pseudo-label rounds,
+/// the final fit) are in ExperimentPipeline.FinalSteps.cs.
 /// </summary>
-public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOptions options, IPipelineObserver? observer = null)
+public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, PipelineOptions options, IPipelineObserver? observer = null)
 {
     readonly StageCache _cache = new(options.CacheRoot, options.VerifyHashes);
     readonly List<StageRun> _runs = [];
@@ -31,6 +32,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         if (last < 0) throw new ArgumentException($"unknown stage {lastStage}");
         CheckDevice();
         _cache.RemoveStale();
+        CheckFinalSteps();
 
         var source = ResolveSource();
         using var disposeSource = source as IDisposable;
@@ -52,14 +54,17 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
             previous = Train(phase, sizes[phase], prepared[sizes[phase]], previous);
             history.AddRange(TrainStage.ReadHistory(previous.Folder));
         }
+        var own = ownModel ? FinalSteps(source, sizes, prepared, previous!, history) : null;
         if (last == 2) return Result(history, new Dictionary<string, double>());
 
-        var evaluated = Evaluate(source, EvaluationModels(previous), prepared[sizes[^1]]);
+        var models = EvaluationModels(own);
+        var evaluated = Evaluate(source, models, prepared[sizes[^1]]);
+        Evaluated = new(models, prepared[sizes[^1]], evaluated);
         return Result(history, EvaluateStage.ReadMetrics(evaluated.Folder));
     }
 
     PipelineResult Result(IReadOnlyList<EpochStats> history, IReadOnlyDictionary<string, double> metrics) =>
-        new(experiment.Name, _runs.ToList(), history, metrics, "", Device);
+        new(experiment.Name, _runs.ToList(), history, WithRoundMetrics(metrics), "", Device);
 
     /// <summary>Resolves train.device before any stage runs (a wrong choice stops here), configures it and says what it is.</summary>
     void CheckDevice()
@@ -115,11 +120,20 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         return run;
     }
 
-    StageRun Train(int phase, int size, StageRun prepared, StageRun? previous)
+    StageRun Train(int phase, int size, StageRun prepared, StageRun? previous) =>
+        Train(TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot, ImageNetWeightsFor(previous)?.Key),
+            $"train phase {phase + 1} ({size}px)", Spec, phase, prepared, previous, split: null);
+
+    /// <summary>The converted ImageNet weights a first phase starts from (model.pretrained: imagenet), else null.</summary>
+    StageRun? ImageNetWeightsFor(StageRun? previous) =>
+        previous is null && ImageNetPackage.IsRequestedBy(Spec.Model.Pretrained) ? ImageNetWeights() : null;
+
+    /// <param name="split">the rows to train on, from the prepared set; null = the fold.</param>
+    StageRun Train(StageRequest request, string label, ExperimentSpec spec, int phase, StageRun prepared, StageRun? previous,
+        Func<PreparedSet, RowSplit>? split)
     {
-        var weights = previous is null && ImageNetPackage.IsRequestedBy(Spec.Model.Pretrained) ? ImageNetWeights() : null;
-        var request = TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot, weights?.Key);
-        return Stage(request, $"train phase {phase + 1} ({size}px)", folder =>
+        var weights = ImageNetWeightsFor(previous);
+        return Stage(request, label, folder =>
         {
             using var images = PreparedSet.Open(prepared.Folder);
             var checkpoint = new PhaseCheckpoint(_cache.WorkFolder(request.Stage, request.Key));
@@ -127,8 +141,8 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
             {
                 ITrainingObserver progress = new ConsoleTrainingObserver(ctx, "train");
                 if (observer is not null) progress = new EpochRelay(progress, observer);
-                return TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, progress, checkpoint, options.RepoRoot,
-                    weights is null ? null : Path.Combine(weights.Folder, PretrainedStage.WeightsFile));
+                return TrainStage.Compute(spec, phase, images, previous?.Folder, folder, progress, checkpoint, options.RepoRoot,
+                    weights is null ? null : Path.Combine(weights.Folder, PretrainedStage.WeightsFile), split?.Invoke(images));
             });
         });
     }
@@ -144,17 +158,17 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
     /// The trained models evaluate.models names, in order: "self" is this experiment's last phase; any
     /// other name is loaded from experiments/ and run up to train through the cache (a hit once trained).
     /// </summary>
-    IReadOnlyList<EvaluationModel> EvaluationModels(StageRun? own)
+    IReadOnlyList<EvaluationModel> EvaluationModels(TrainedModel? own)
     {
         var models = new List<EvaluationModel>();
         foreach (var name in EvaluateStage.ModelNames(Spec))
         {
-            if (name == EvaluateStage.Self) { models.Add(new(name, Spec.Model, own!.Key, own.Folder)); continue; }
+            if (name == EvaluateStage.Self) { models.Add(own!.For(name, Spec.Model)); continue; }
             var other = ExperimentLoader.Load(Path.Combine(options.RepoRoot, "experiments"), name);
             var nested = new ExperimentPipeline(other, options);
-            var trained = nested.Run(StageNames.Train).Last(StageNames.Train)!;
+            nested.Run(StageNames.Train);
             _runs.AddRange(nested.Runs.Select(r => r with { Label = $"{name}: {r.Label}" }));
-            models.Add(new(name, other.Spec.Model, trained.Key, trained.Folder));
+            models.Add(nested.Trained!.For(name, other.Spec.Model));
         }
         return models;
     }

@@ -28,7 +28,9 @@ public static class StageNames
     public const string Synth = "synth", Prepare = "prepare", Train = "train", Evaluate = "evaluate";
     /// <summary>The converted ImageNet weights (model.pretrained: imagenet), computed once before the first train phase.</summary>
     public const string Pretrained = "pretrained";
+    /// <summary>Pseudo-labelling rounds run inside train (between its rounds), so a run cannot stop after one.</summary>
+    public const string PseudoLabel = "pseudo_label";
     /// <summary>The stages a run can stop after, in order.</summary>
     public static readonly IReadOnlyList<string> All = [Synth, Prepare, Train, Evaluate];
-    public static readonly IReadOnlyList<string> Forceable = [Synth, Prepare, Pretrained, Train, Evaluate];
+    public static readonly IReadOnlyList<string> Forceable = [Synth, Prepare, Pretrained, Train, PseudoLabel, Evaluate];
 }
