@@ -55,6 +55,7 @@ public static class PseudoLabelStage
         var classes = TrainStage.ReadClasses(modelFolder);
         using var model = ModelFactory.Create(spec.Model, classes.Count);
         model.LoadCheckpoint(Path.Combine(modelFolder, TrainStage.ModelFile));
+        model.to(ComputeDevice.Resolve(spec.Train.Device));
         using var head = spec.Evaluate.BlendLogits > 0 ? ClassHeads.Of(model, classes) : null;
 
         // Embedded exactly as evaluate embeds (same rows, same order, same batches), so round 1's validation MAP@5 is evaluate's.
