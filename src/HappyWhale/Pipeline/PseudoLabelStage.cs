@@ -4,6 +4,7 @@ using HappyWhale.Evaluation;
 using HappyWhale.Experiments;
 using HappyWhale.Imaging;
 using HappyWhale.Modeling;
+using TorchSharp;
 
 namespace HappyWhale.Pipeline;
 
