@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace HappyWhale.Cli;
 
 /// <summary>The verbs: each parses its options, calls the library, prints.</summary>
-static class Commands
+static partial class Commands
 {
     const string Usage = """
         happywhale <verb> [options]
@@ -25,9 +25,13 @@ static class Commands
           diff      A B                                                      keys that differ between two experiments
           score     --submission FILE --labels FILE                          MAP@5 of a submission CSV
           sync-tracking [--exp NAME]                                         replay spooled MLflow records, mark dead runs KILLED
+          status    [--ablation NAME | --exp NAME | --regression]            the Slurm jobs of the latest submission, failed ones with their log's end
+          cancel    [--ablation NAME | --exp NAME | --regression]            cancel those jobs
 
         NAME is a file under experiments/ (.yaml optional). --overlay NAME applies experiments/overlays/NAME.yaml
         (e.g. --overlay cpu shrinks any experiment to run on a CPU with the synthetic set). --repo DIR names the repository (default: found from here).
+        run, its stage verbs, ablation and regression take --executor=local|slurm: slurm computes every stage not yet cached as a Slurm job
+        and waits (--retry N resubmits failed jobs; --detach returns at once and a last job writes the results). See docs/slurm.md.
         """;
 
     public static int Run(CliArgs cli)
@@ -47,6 +51,9 @@ static class Commands
             "ablation" => Ablation(cli),
             "diff" => Diff(cli),
             "score" => Score(cli),
+            "status" => Status(cli),
+            "cancel" => Cancel(cli),
+            "stage" => RunStage(cli),
             "sync-tracking" => SyncTracking(cli.Get("exp") is null ? Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") : ExperimentLogger.TrackingUri(Load(cli, RepoRoot(cli))), RepoRoot(cli)),
             _ => throw new UserException($"unknown verb '{verb}'.\n{Usage}"),
         };
@@ -78,6 +85,8 @@ static class Commands
         var options = Options(cli, repoRoot);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(experiment.Name)}[/] [grey]({Markup.Escape(Path.GetRelativePath(repoRoot, experiment.SourcePath))})[/]");
         if (report) SyncTracking(ExperimentLogger.TrackingUri(experiment), repoRoot, quietWhenIdle: true);
+        string file = cli.Get("exp") ?? defaultExperiment!;
+        if (OnExecutor(cli, repoRoot, "exp", file, [Planned(cli, file, experiment)], lastStage, ref options) is { } exit) return exit;
 
         var result = new ExperimentPipeline(experiment, options).Run(lastStage);
         if (report)
@@ -129,6 +138,7 @@ static class Commands
             ?? throw new UserException("ablation needs a name: --ablation NAME (a file under experiments/ablations/).");
         var ablation = AblationLoader.Load(Path.Combine(repoRoot, "experiments"), name);
         var options = Options(cli, repoRoot);
+        if (OnExecutor(cli, repoRoot, "ablation", name, Planned(name, ablation), StageNames.Evaluate, ref options) is { } exit) return exit;
         var runs = AblationRunner.Run(ablation, options, line => AnsiConsole.MarkupLine($"[bold]{Markup.Escape(line)}[/]"));
         var rows = AblationReport.Summarise(ablation, runs);
         string folder = Path.Combine(options.ArtifactsRoot, "reports", ablation.Name);
@@ -165,6 +175,7 @@ static class Commands
         var clock = Stopwatch.StartNew();
         string repoRoot = RepoRoot(cli);
         var options = Options(cli, repoRoot);
+        if (OnExecutor(cli, repoRoot, "regression", "ci", PlannedRegression(repoRoot), StageNames.Evaluate, ref options) is { } exit) return exit;
         var outcome = RegressionSuite.Run(options, line => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(line)}[/]"));
         if (cli.Has("update-baselines"))
         {

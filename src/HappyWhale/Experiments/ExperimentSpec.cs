@@ -15,6 +15,9 @@ public sealed record ExperimentSpec
     public TrainSpec Train { get; init; } = null!;
     public EvaluateSpec Evaluate { get; init; } = null!;
     public TrackingSpec Tracking { get; init; } = null!;
+    public CacheSpec Cache { get; init; } = null!;
+    public string Executor { get; init; } = "";
+    public SlurmSpec Slurm { get; init; } = null!;
 }
 
 public sealed record DataSpec

@@ -16,7 +16,7 @@ namespace HappyWhale.Pipeline;
 /// </summary>
 public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOptions options)
 {
-    readonly StageCache _cache = new(options.CacheRoot, options.VerifyHashes);
+    readonly StageCache _cache = new(options.CacheRootFor(experiment.Spec), options.VerifyHashes);
     readonly List<StageRun> _runs = [];
     ExperimentSpec Spec => experiment.Spec;
 
@@ -27,7 +27,8 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
     {
         int last = StageNames.All.ToList().IndexOf(lastStage);
         if (last < 0) throw new ArgumentException($"unknown stage {lastStage}");
-        CheckDevice();
+        // With a gate, the stages run elsewhere (or are all cached): the job that trains checks its own device.
+        if (options.Gate is null) CheckDevice(Spec);
 
         var source = ResolveSource();
         using var disposeSource = source as IDisposable;
@@ -47,20 +48,20 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         for (int phase = 0; ownModel && phase < sizes.Count; phase++)
         {
             previous = Train(phase, sizes[phase], prepared[sizes[phase]], previous);
-            history.AddRange(TrainStage.ReadHistory(previous.Folder));
+            if (previous.Outcome != CacheOutcome.Deferred) history.AddRange(TrainStage.ReadHistory(previous.Folder));
         }
         if (last == 2) return Result(history, new Dictionary<string, double>());
 
         var evaluated = Evaluate(source, EvaluationModels(previous), prepared[sizes[^1]]);
-        return Result(history, EvaluateStage.ReadMetrics(evaluated.Folder));
+        return Result(history, evaluated.Outcome == CacheOutcome.Deferred ? new Dictionary<string, double>() : EvaluateStage.ReadMetrics(evaluated.Folder));
     }
 
     PipelineResult Result(IReadOnlyList<EpochStats> history, IReadOnlyDictionary<string, double> metrics) =>
         new(experiment.Name, _runs.ToList(), history, metrics, "");
 
-    void CheckDevice()
+    public static void CheckDevice(ExperimentSpec spec)
     {
-        if (Spec.Train.Device == "cuda" && !torch.cuda.is_available())
+        if (spec.Train.Device == "cuda" && !torch.cuda.is_available())
             throw new UserException("train.device is cuda but no CUDA device is available here (this build uses the CPU libtorch package); " +
                                     "set train.device: auto or cpu, or build with the CUDA package (see README).");
     }
@@ -151,12 +152,20 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
 
     StageRun Stage(StageRequest request, string label, Func<string, JsonObject> compute)
     {
-        bool force = options.Forces(request.Stage);
-        var entry = _cache.GetOrCompute(request, compute, force, message => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]"));
+        var decision = options.Gate?.Decide(request, label, _cache) ?? (options.Forces(request.Stage) ? StageDecision.Force : StageDecision.Cache);
+        if (decision == StageDecision.Defer)
+        {
+            var deferred = new StageRun(request.Stage, label, request.Key, CacheOutcome.Deferred, TimeSpan.Zero,
+                _cache.EntryFolder(request.Stage, request.Key), CacheManifest.Pending(request));
+            _runs.Add(deferred);
+            return deferred;
+        }
+        var entry = _cache.GetOrCompute(request, compute, decision == StageDecision.Force, message => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]"));
         var run = new StageRun(request.Stage, label, entry.Key, entry.Outcome, entry.Elapsed, entry.Folder, entry.Manifest);
+        if (options.Gate is not null) run = options.Gate.Completed(run);
         _runs.Add(run);
-        string outcome = entry.Outcome == CacheOutcome.Hit ? "[green]cache hit[/]" : "[yellow]computed[/]";
-        AnsiConsole.MarkupLine($"{Markup.Escape(label)}: {outcome} [grey]{request.Stage}/{run.ShortKey} ({entry.Elapsed.TotalSeconds:F1} s)[/]");
+        string outcome = run.Outcome == CacheOutcome.Hit ? "[green]cache hit[/]" : "[yellow]computed[/]";
+        AnsiConsole.MarkupLine($"{Markup.Escape(label)}: {outcome} [grey]{request.Stage}/{run.ShortKey} ({run.Duration.TotalSeconds:F1} s)[/]");
         return run;
     }
 }

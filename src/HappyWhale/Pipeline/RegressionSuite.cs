@@ -33,15 +33,24 @@ public static class RegressionSuite
             .Order(StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>Each experiment under experiments/ci/, loaded, with the data folders it names that are not here (skipped when any).</summary>
+    public static IEnumerable<(string Name, ResolvedExperiment Experiment, IReadOnlyList<string> Missing)> Experiments(string repoRoot)
+    {
+        foreach (var name in ExperimentNames(repoRoot))
+        {
+            var experiment = ExperimentLoader.Load(Path.Combine(repoRoot, "experiments"), name);
+            yield return (name, experiment, DataSourceResolver.MissingFolderRoots(experiment.Spec.Data, repoRoot));
+        }
+    }
+
     public static RegressionOutcome Run(PipelineOptions options, Action<string> log)
     {
         var baselines = RegressionCheck.Read(BaselinesPath(options.RepoRoot));
         var metrics = new Dictionary<string, IReadOnlyDictionary<string, double>>();
         var skipped = new List<string>();
-        foreach (var name in ExperimentNames(options.RepoRoot))
+        foreach (var (name, experiment, missing) in Experiments(options.RepoRoot))
         {
-            var experiment = ExperimentLoader.Load(Path.Combine(options.RepoRoot, "experiments"), name);
-            if (DataSourceResolver.MissingFolderRoots(experiment.Spec.Data, options.RepoRoot) is { Count: > 0 } missing)
+            if (missing.Count > 0)
             {
                 skipped.Add(name);
                 log($"{name}: skipped, its data is not here ({string.Join(", ", missing)})");
