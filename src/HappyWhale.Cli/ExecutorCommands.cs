@@ -129,8 +129,10 @@ static partial class Commands
         var slurm = SlurmClient.Require();
         var states = slurm.States(jobs.Select(j => j.Id).ToList());
         var view = new JobProgress(repoRoot);
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(Path.GetRelativePath(repoRoot, submission.Folder))}[/]" + (submission.Cancelled ? " [yellow](cancelled)[/]" : ""));
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(Path.GetRelativePath(repoRoot, submission.Folder))}[/]" + (submission.Cancelled ? " [yellow](cancelled)[/]" : "") +
+                               " [grey](logs in round-N/logs/)[/]");
         AnsiConsole.Write(view.Table(jobs, states));
+        AnsiConsole.MarkupLine("jobs: " + JobProgress.Count(jobs, states));
         foreach (var job in jobs)
             if (states.GetValueOrDefault(job.Id) is { IsFailed: true } s && !(s.State == "CANCELLED" && s.Reason.StartsWith("Dependency", StringComparison.Ordinal)))
                 view.Failure(new FailedJob(job, s, s.ExitCode ?? slurm.ExitCode(job.Id), SlurmExecutor.LogTail(job.Log), false));

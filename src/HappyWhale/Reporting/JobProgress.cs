@@ -25,8 +25,9 @@ public sealed class JobProgress(string repoRoot) : IJobView
         string exit = f.ExitCode is null ? "" : $", exit code {f.ExitCode}";
         AnsiConsole.MarkupLine($"[red]job {job.Id} {Markup.Escape(job.Label)} ({ForWhom(job)}): {f.State.State}{exit}[/] [grey](reason {Markup.Escape(f.State.Reason)})[/]");
         if (f.Note is not null) AnsiConsole.MarkupLine($"[red]{Markup.Escape(f.Note)}[/]");
-        AnsiConsole.MarkupLine($"[grey]log {Markup.Escape(Relative(job.Log))}, last lines:[/]");
-        foreach (var line in f.LogTail) AnsiConsole.MarkupLine("[grey]  | [/]" + Markup.Escape(line));
+        // Plain lines: a log's lines stay whole (Spectre would wrap them at the console width).
+        Console.WriteLine($"log {Relative(job.Log)}, last lines:");
+        foreach (var line in f.LogTail) Console.WriteLine("  | " + line);
     }
 
     public T Follow<T>(IReadOnlyList<SubmittedJob> jobs, Func<Action<IReadOnlyDictionary<string, JobState>>, T> loop)
@@ -59,10 +60,10 @@ public sealed class JobProgress(string repoRoot) : IJobView
                 shown[job.Id] = state;
                 Console.WriteLine($"slurm job {job.Id} {job.Label} ({string.Join(", ", job.UsedBy)}): {state}  log {Relative(job.Log)}");
             }
-            string count = Count(jobs, states, clock.Elapsed);
+            string count = Count(jobs, states);
             if (count == lastCount) return;
             lastCount = count;
-            Console.WriteLine("slurm: " + count);
+            Console.WriteLine("slurm: " + count + Rate(jobs, states, clock.Elapsed));
         });
     }
 
@@ -75,23 +76,35 @@ public sealed class JobProgress(string repoRoot) : IJobView
             var s = StateOf(job, states);
             string color = s.IsCompleted ? "green" : s.IsFailed ? "red" : s.IsRunning ? "yellow" : "grey";
             string reason = s.State == "PENDING" && s.Reason is not ("None" or "") ? $" ({s.Reason})" : "";
-            table.AddRow(job.Id, Markup.Escape(job.Label), ForWhom(job), $"[{color}]{Markup.Escape(s.State + reason)}[/]", $"[grey]{Markup.Escape(Relative(job.Log))}[/]");
+            // The file name only: the folder is the round's logs/, named above the table.
+            table.AddRow(job.Id, Markup.Escape(job.Label), ForWhom(job), $"[{color}]{Markup.Escape(s.State + reason)}[/]", $"[grey]{Markup.Escape(Path.GetFileName(job.Log))}[/]");
         }
         return table;
     }
 
     IRenderable View(IReadOnlyList<SubmittedJob> jobs, IReadOnlyDictionary<string, JobState> states, TimeSpan elapsed) =>
-        new Rows(Table(jobs, states), new Markup("[bold]slurm:[/] " + Markup.Escape(Count(jobs, states, elapsed))));
+        new Rows(Table(jobs, states), new Markup("[bold]slurm:[/] " + Markup.Escape(Count(jobs, states) + Rate(jobs, states, elapsed))));
 
-    /// <summary>"2 queued, 1 running, 5 done, 0 failed of 8 (1.5 jobs/min, ETA 2 min)".</summary>
-    static string Count(IReadOnlyList<SubmittedJob> jobs, IReadOnlyDictionary<string, JobState> states, TimeSpan elapsed)
+    /// <summary>"2 queued, 1 running, 5 done, 0 failed of 8".</summary>
+    public static string Count(IReadOnlyList<SubmittedJob> jobs, IReadOnlyDictionary<string, JobState> states)
+    {
+        var (queued, running, done, failed) = Tally(jobs, states);
+        return $"{queued} queued, {running} running, {done} done, {failed} failed of {jobs.Count}";
+    }
+
+    /// <summary>" (1.5 jobs/min, ETA 2 min)" once a job is done.</summary>
+    static string Rate(IReadOnlyList<SubmittedJob> jobs, IReadOnlyDictionary<string, JobState> states, TimeSpan elapsed)
+    {
+        var (queued, running, done, _) = Tally(jobs, states);
+        double perMinute = done / Math.Max(elapsed.TotalMinutes, 1e-9);
+        return done == 0 ? "" : $" ({perMinute:F1} jobs/min, ETA {Eta((queued + running) / perMinute)})";
+    }
+
+    static (int Queued, int Running, int Done, int Failed) Tally(IReadOnlyList<SubmittedJob> jobs, IReadOnlyDictionary<string, JobState> states)
     {
         var all = jobs.Select(j => StateOf(j, states)).ToList();
         int done = all.Count(s => s.IsCompleted), failed = all.Count(s => s.IsFailed), running = all.Count(s => s.IsRunning);
-        int queued = all.Count - done - failed - running;
-        double perMinute = done / Math.Max(elapsed.TotalMinutes, 1e-9);
-        string rate = done == 0 ? "" : $" ({perMinute:F1} jobs/min, ETA {Eta((queued + running) / perMinute)})";
-        return $"{queued} queued, {running} running, {done} done, {failed} failed of {all.Count}{rate}";
+        return (all.Count - done - failed - running, running, done, failed);
     }
 
     static string Eta(double minutes) => minutes < 1 ? $"{minutes * 60:F0} s" : $"{minutes:F0} min";

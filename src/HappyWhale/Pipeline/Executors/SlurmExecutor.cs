@@ -74,7 +74,7 @@ public sealed class SlurmExecutor(SlurmClient slurm, IJobView view, TimeSpan? po
             }
             string what = round == 1 ? "submitting" : $"retry {round - 1}/{request.Retry}: resubmitting";
             view.Message($"{what} {stages.Count} stage(s) as Slurm jobs ({planner.Cached} cached stage(s) need none); " +
-                         $"scripts and logs in {Path.GetRelativePath(request.Options.RepoRoot, submission.RoundFolder(round))}");
+                         $"scripts and logs in {Path.GetRelativePath(request.Options.RepoRoot, submission.RoundFolder(round))}/");
             var jobs = Submit(submission, round, stages, request);
             all.AddRange(jobs);
             if (request.ReportCommand is not null)
