@@ -48,7 +48,7 @@ public class SlurmExecutorTests
             var jobs = Submission(cluster, "ablation-ci_slurm").Jobs();
             Assert.All(jobs, j => Assert.Equal(1, j.Round));
             Assert.Equal(computed, jobs.Select(j => $"{j.Stage}/{j.Key}").Order());
-            var sacct = SlurmKit.JobsFrom(cluster.Root, started, jobs.Count);
+            var sacct = SlurmKit.Jobs(jobs.Select(j => j.Id).ToList(), cluster.Root, started);
             Assert.Equal(jobs.Select(j => j.Id).Order(), sacct.Keys.Order());
             Assert.All(sacct.Values, j => Assert.Equal("COMPLETED", j.State));
             // slurm.array_parallelism: 2 put the two first-phase trainings (same inputs) in one array.
@@ -107,7 +107,7 @@ public class SlurmExecutorTests
             var resumed = jobs.Single(j => j.Stage == "train" && j.Round == 2);
             Assert.Equal(killed.Key, resumed.Key);
             Assert.Matches(new Regex(@"resuming after epoch [1-7]/8"), File.ReadAllText(resumed.Log));
-            var sacct = SlurmKit.JobsFrom(cluster.Root, started, jobs.Count);
+            var sacct = SlurmKit.Jobs(jobs.Select(j => j.Id).ToList(), cluster.Root, started);
             Assert.Equal("CANCELLED", sacct[killed.Id].State);
             Assert.Equal("COMPLETED", sacct[resumed.Id].State);
 
@@ -155,7 +155,7 @@ public class SlurmExecutorTests
             Assert.True(cancel.ExitCode == 0, cancel.Output);
             Assert.Contains("cancelled 3 job(s)", cancel.Output);
             var jobs = Submission(cluster, "exp-tiny_slurm").Jobs();
-            var sacct = SlurmKit.JobsFrom(cluster.Root, started, 5);
+            var sacct = SlurmKit.Jobs(jobs.Select(j => j.Id).ToList(), cluster.Root, started);
             Assert.All(jobs, j => Assert.Equal("CANCELLED", sacct[j.Id].State));
             var after = Cli(cluster, "status", "--exp", "tiny_slurm");
             Assert.Contains("(cancelled)", after.Output);

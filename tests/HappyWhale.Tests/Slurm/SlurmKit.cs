@@ -41,21 +41,28 @@ public static class SlurmKit
         }
     });
 
-    /// <summary>sacct's one line per job (-X) for jobs submitted from under <paramref name="folder"/> since <paramref name="since"/>: id -> (name, state).</summary>
-    public static IReadOnlyDictionary<string, (string Name, string State)> JobsFrom(string folder, DateTime since, int expected)
+    /// <summary>
+    /// sacct's one line per job (-X), id -> (name, state): the jobs <paramref name="ids"/>, and every job
+    /// submitted from under <paramref name="folder"/> that became eligible since <paramref name="since"/>
+    /// (a job cancelled while it waited on a dependency never became eligible; -j finds it).
+    /// </summary>
+    public static IReadOnlyDictionary<string, (string Name, string State)> Jobs(IReadOnlyCollection<string> ids, string folder, DateTime since)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
-            // slurmdbd receives a job's end a moment after the controller: wait until every job has its final state.
-            var (code, output) = Run("sacct", "-X", "-n", "-P", "-S", since.AddMinutes(-1).ToString("yyyy-MM-ddTHH:mm:ss"),
-                "-o", "JobID,JobName%60,State,WorkDir%400");
-            Assert.True(code == 0, "sacct failed: " + output);
             var jobs = new Dictionary<string, (string, string)>();
-            foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-                if (line.Split('|') is [var id, var name, var state, var dir] && dir.StartsWith(folder, StringComparison.Ordinal))
-                    jobs[id] = (name, state.Split(' ')[0]);
-            bool settled = jobs.Count >= expected && jobs.Values.All(j => j.Item2 is not ("PENDING" or "RUNNING" or "COMPLETING"));
+            foreach (var selection in new[] { new[] { "-j", string.Join(',', ids.Select(i => i.Split('_')[0]).Distinct()) },
+                         ["-S", since.AddMinutes(-1).ToString("yyyy-MM-ddTHH:mm:ss")] })
+            {
+                var (code, output) = Run("sacct", ["-X", "-n", "-P", .. selection, "-o", "JobID,JobName%60,State,WorkDir%400"]);
+                Assert.True(code == 0, "sacct failed: " + output);
+                foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                    if (line.Split('|') is [var id, var name, var state, var dir] && dir.StartsWith(folder, StringComparison.Ordinal))
+                        jobs[id] = (name, state.Split(' ')[0]);
+            }
+            // slurmdbd receives a job's end a moment after the controller: wait until every job has its final state.
+            bool settled = ids.All(jobs.ContainsKey) && jobs.Values.All(j => j.Item2 is not ("PENDING" or "RUNNING" or "COMPLETING"));
             if (settled || DateTime.UtcNow > deadline) return jobs;
             Thread.Sleep(1000);
         }
