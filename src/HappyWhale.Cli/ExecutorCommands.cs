@@ -112,22 +112,26 @@ static partial class Commands
         : cli.Has("regression") ? ("regression", "ci")
         : (null, null);
 
-    static SlurmSubmission LatestSubmission(CliArgs cli, string repoRoot)
+    /// <summary>The latest submission status and cancel mean, its jobs, and their states as Slurm reports them now.</summary>
+    sealed record SubmissionNow(string RepoRoot, SlurmSubmission Submission, IReadOnlyList<SubmittedJob> Jobs, SlurmClient Slurm,
+        IReadOnlyDictionary<string, JobState> States);
+
+    static SubmissionNow LatestSubmission(CliArgs cli)
     {
+        string repoRoot = RepoRoot(cli);
         var (kind, name) = SubmissionTarget(cli);
-        return SlurmSubmission.Latest(Path.Combine(repoRoot, "artifacts"), kind, name)
+        var submission = SlurmSubmission.Latest(Path.Combine(repoRoot, "artifacts"), kind, name)
             ?? throw new UserException(kind is null
                 ? "no Slurm submission under artifacts/slurm yet; submit with --executor=slurm."
                 : $"no Slurm submission of {kind} {name} under artifacts/slurm; submit it with --executor=slurm.");
+        var jobs = submission.Jobs();
+        var slurm = SlurmClient.Require();
+        return new SubmissionNow(repoRoot, submission, jobs, slurm, slurm.States(jobs.Select(j => j.Id).ToList()));
     }
 
     static int Status(CliArgs cli)
     {
-        string repoRoot = RepoRoot(cli);
-        var submission = LatestSubmission(cli, repoRoot);
-        var jobs = submission.Jobs();
-        var slurm = SlurmClient.Require();
-        var states = slurm.States(jobs.Select(j => j.Id).ToList());
+        var (repoRoot, submission, jobs, slurm, states) = LatestSubmission(cli);
         var view = new JobProgress(repoRoot);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(Path.GetRelativePath(repoRoot, submission.Folder))}[/]" + (submission.Cancelled ? " [yellow](cancelled)[/]" : "") +
                                " [grey](logs in round-N/logs/)[/]");
@@ -145,11 +149,7 @@ static partial class Commands
 
     static int Cancel(CliArgs cli)
     {
-        string repoRoot = RepoRoot(cli);
-        var submission = LatestSubmission(cli, repoRoot);
-        var jobs = submission.Jobs();
-        var slurm = SlurmClient.Require();
-        var states = slurm.States(jobs.Select(j => j.Id).ToList());
+        var (_, submission, jobs, slurm, states) = LatestSubmission(cli);
         var active = jobs.Where(j => states.GetValueOrDefault(j.Id) is not { IsTerminal: true }).Select(j => j.Id).ToList();
         submission.MarkCancelled();
         slurm.Cancel(active);
