@@ -164,6 +164,24 @@ public class SlurmExecutorTests
         finally { CancelLeftovers(cluster, "--exp", "tiny_slurm"); }
     }
 
+    [SlurmFact]
+    public void A_job_sbatch_refuses_cancels_the_jobs_already_submitted_and_leaves_no_submission()
+    {
+        using var cluster = SlurmRepository();
+        var started = DateTime.Now;
+        // This node has no GPUs: synth and prepare (no gres) are accepted, the train job's gpu:1 is refused.
+        var run = Cli(cluster, "run", "--exp", "tiny_slurm", "--set", "slurm.gres=gpu:1", "--executor=slurm");
+        Assert.Equal(2, run.ExitCode);
+        string output = Regex.Replace(run.Output, @"\s+", " ");
+        Assert.Contains("sbatch refused the job for train phase 1 (32px) of tiny_slurm", output);
+        Assert.Contains("nothing was left queued", output);
+        Assert.False(Directory.Exists(Path.Combine(cluster.Root, "artifacts", "slurm", "exp-tiny_slurm")), run.Output);
+        var sacct = SlurmKit.Jobs([], cluster.Root, started, atLeast: 2);
+        Assert.Equal(2, sacct.Count);
+        Assert.All(sacct.Values, j => Assert.Equal("CANCELLED", j.State));
+        Assert.False(Directory.Exists(Path.Combine(cluster.Cache, "train")));
+    }
+
     /// <summary>A repository with the Slurm CI experiment and ablation of this checkout.</summary>
     internal static TestRepository SlurmRepository()
     {

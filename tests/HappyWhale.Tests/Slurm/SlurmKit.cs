@@ -43,17 +43,19 @@ public static class SlurmKit
 
     /// <summary>
     /// sacct's one line per job (-X), id -> (name, state): the jobs <paramref name="ids"/>, and every job
-    /// submitted from under <paramref name="folder"/> that became eligible since <paramref name="since"/>
-    /// (a job cancelled while it waited on a dependency never became eligible; -j finds it).
+    /// submitted from under <paramref name="folder"/> since <paramref name="since"/>.
     /// </summary>
-    public static IReadOnlyDictionary<string, (string Name, string State)> Jobs(IReadOnlyCollection<string> ids, string folder, DateTime since)
+    public static IReadOnlyDictionary<string, (string Name, string State)> Jobs(IReadOnlyCollection<string> ids, string folder, DateTime since, int atLeast = 0)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
             var jobs = new Dictionary<string, (string, string)>();
-            foreach (var selection in new[] { new[] { "-j", string.Join(',', ids.Select(i => i.Split('_')[0]).Distinct()) },
-                         ["-S", since.AddMinutes(-1).ToString("yyyy-MM-ddTHH:mm:ss")] })
+            // With a state list, -S also finds jobs that never became eligible (cancelled while waiting on a dependency).
+            var selections = new List<string[]> { new[] { "-S", since.AddMinutes(-1).ToString("yyyy-MM-ddTHH:mm:ss"), "-E", "now",
+                "-s", "PD,R,CD,CA,F,TO,OOM,NF,PR,BF,DL,RQ,S" } };
+            if (ids.Count > 0) selections.Add(["-j", string.Join(',', ids.Select(i => i.Split('_')[0]).Distinct())]);
+            foreach (var selection in selections)
             {
                 var (code, output) = Run("sacct", ["-X", "-n", "-P", .. selection, "-o", "JobID,JobName%60,State,WorkDir%400"]);
                 Assert.True(code == 0, "sacct failed: " + output);
@@ -62,7 +64,7 @@ public static class SlurmKit
                         jobs[id] = (name, state.Split(' ')[0]);
             }
             // slurmdbd receives a job's end a moment after the controller: wait until every job has its final state.
-            bool settled = ids.All(jobs.ContainsKey) && jobs.Values.All(j => j.Item2 is not ("PENDING" or "RUNNING" or "COMPLETING"));
+            bool settled = ids.All(jobs.ContainsKey) && jobs.Count >= atLeast && jobs.Values.All(j => j.Item2 is not ("PENDING" or "RUNNING" or "COMPLETING"));
             if (settled || DateTime.UtcNow > deadline) return jobs;
             Thread.Sleep(1000);
         }

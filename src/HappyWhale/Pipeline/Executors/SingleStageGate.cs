@@ -7,7 +7,7 @@ namespace HappyWhale.Pipeline.Executors;
 /// </summary>
 public sealed class SingleStageGate(string key, bool force) : IStageGate
 {
-    readonly Dictionary<string, StageRequest> _earlier = new(StringComparer.Ordinal);
+    readonly Dictionary<string, (StageRequest Request, StageCache Cache)> _earlier = new(StringComparer.Ordinal);
 
     /// <summary>The walk reached the planned key (false: the experiment no longer has it).</summary>
     public bool Reached { get; private set; }
@@ -21,14 +21,15 @@ public sealed class SingleStageGate(string key, bool force) : IStageGate
         if (k == key && !Reached)
         {
             Reached = true;
-            foreach (var input in _earlier.Values.Where(e => request.References(e.Key)))
-                if (cache.TryGet(input) is null)
-                    throw new UserException($"{label}: its input {input.Stage}/{input.Key[..12]} is not in the cache at {cache.Root}. " +
+            // An input may live in another cache (evaluate.models naming an experiment with its own cache.root).
+            foreach (var (input, inputCache) in _earlier.Values.Where(e => request.References(e.Request.Key)))
+                if (inputCache.TryGet(input) is null)
+                    throw new UserException($"{label}: its input {input.Stage}/{input.Key[..12]} is not in the cache at {inputCache.Root}. " +
                                             "The job computing it should have completed first; if it did, this node does not see the same cache " +
                                             "(cache.root must be on a filesystem every node shares, see docs/slurm.md).");
             return force ? StageDecision.Force : StageDecision.Cache;
         }
-        _earlier.TryAdd(k, request);
+        _earlier.TryAdd(k, (request, cache));
         return cache.TryGet(request) is not null ? StageDecision.Cache : StageDecision.Defer;
     }
 

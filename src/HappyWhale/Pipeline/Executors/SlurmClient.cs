@@ -44,7 +44,8 @@ public sealed class SlurmClient
             .Select(dir => Path.Combine(dir, command)).FirstOrDefault(File.Exists);
 
     /// <summary>sbatch SCRIPT with afterok on <paramref name="afterOk"/>; the new job id (arrays: the array's id).</summary>
-    public string Submit(string script, IReadOnlyList<string> afterOk, string workingDirectory)
+    /// <param name="what">the job in words, for the message when sbatch refuses it</param>
+    public string Submit(string script, IReadOnlyList<string> afterOk, string workingDirectory, string what)
     {
         var args = new List<string> { "--parsable" };
         if (afterOk.Count > 0) args.Add("--dependency=afterok:" + string.Join(':', afterOk));
@@ -52,7 +53,8 @@ public sealed class SlurmClient
         var (code, output, error) = Run("sbatch", args, workingDirectory);
         string id = output.Trim().Split(';')[0];
         if (code != 0 || id.Length == 0 || !id.All(char.IsAsciiDigit))
-            throw new UserException($"sbatch rejected {script}: {FirstLines(error + output)}. Check the slurm.* settings (partition, account, gres, mem, time, extra_sbatch).");
+            throw new UserException($"sbatch refused the job for {what}: {FirstLines(error + output)}. " +
+                                    "Check the slurm.* settings (partition, account, gres, mem, time, extra_sbatch); nothing was left queued.");
         return id;
     }
 

@@ -27,7 +27,7 @@ public sealed record SlurmRequest(
 public sealed record FailedJob(SubmittedJob Job, JobState State, string? ExitCode, IReadOnlyList<string> LogTail, bool InputFailed, string? Note = null);
 
 public sealed record SlurmOutcome(
-    SlurmSubmission Submission,
+    SlurmSubmission? Submission,
     bool Succeeded,
     bool Detached,
     IReadOnlySet<string> ComputedKeys,
@@ -58,7 +58,7 @@ public sealed class SlurmExecutor(SlurmClient slurm, IJobView view, TimeSpan? po
 
     public SlurmOutcome Run(SlurmRequest request)
     {
-        var submission = SlurmSubmission.Create(request.Options.ArtifactsRoot, request.Kind, request.Name);
+        SlurmSubmission? submission = null;
         var computed = new HashSet<string>(StringComparer.Ordinal);
         var all = new List<SubmittedJob>();
         var failures = new List<FailedJob>();
@@ -72,17 +72,31 @@ public sealed class SlurmExecutor(SlurmClient slurm, IJobView view, TimeSpan? po
                 if (round == 1) view.Message($"every stage is cached ({planner.Cached}): nothing to submit");
                 return new SlurmOutcome(submission, true, false, computed, all, []);
             }
+            // Created once there is something to submit: planning can still stop on bad input.
+            submission ??= SlurmSubmission.Create(request.Options.ArtifactsRoot, request.Kind, request.Name);
             string what = round == 1 ? "submitting" : $"retry {round - 1}/{request.Retry}: resubmitting";
             view.Message($"{what} {stages.Count} stage(s) as Slurm jobs ({planner.Cached} cached stage(s) need none); " +
                          $"scripts and logs in {Path.GetRelativePath(request.Options.RepoRoot, submission.RoundFolder(round))}/");
-            var jobs = Submit(submission, round, stages, request);
-            all.AddRange(jobs);
-            if (request.ReportCommand is not null)
+            var jobs = new List<SubmittedJob>();
+            try
             {
-                all.Add(SubmitReport(submission, round, jobs, request));
-                submission.WriteJobs(round, all.Where(j => j.Round == round).ToList());
-                return new SlurmOutcome(submission, true, true, computed, all, []);
+                Submit(submission, round, stages, request, jobs);
+                if (request.ReportCommand is not null)
+                {
+                    jobs.Add(SubmitReport(submission, round, jobs, request));
+                    submission.WriteJobs(round, jobs);
+                    return new SlurmOutcome(submission, true, true, computed, [.. all, .. jobs], []);
+                }
             }
+            catch (UserException)
+            {
+                // sbatch refused a job (bad partition, account, time...): a round runs whole or not at all, and a
+                // first round that never ran leaves no submission behind.
+                try { slurm.Cancel(jobs.Select(j => SlurmClient.JobIdOf(j.Id)).Distinct().ToList()); } catch (UserException) { }
+                if (round == 1) submission.Delete();
+                throw;
+            }
+            all.AddRange(jobs);
 
             var states = view.Follow(jobs, update => Wait(jobs, update));
             failures = [];
@@ -104,47 +118,37 @@ public sealed class SlurmExecutor(SlurmClient slurm, IJobView view, TimeSpan? po
         return new SlurmOutcome(submission, false, false, computed, all, failures);
     }
 
-    List<SubmittedJob> Submit(SlurmSubmission submission, int round, IReadOnlyList<PlannedStage> stages, SlurmRequest request)
+    /// <summary>Submits the round's stages, adding each job to <paramref name="jobs"/> as soon as Slurm has it.</summary>
+    void Submit(SlurmSubmission submission, int round, IReadOnlyList<PlannedStage> stages, SlurmRequest request, List<SubmittedJob> jobs)
     {
         string repo = request.Options.RepoRoot;
         string stagesPath = submission.WriteStages(round, new RoundPlan(repo, stages));
         string folder = submission.RoundFolder(round);
         Directory.CreateDirectory(Path.Combine(folder, "scripts"));
         var jobOf = new Dictionary<int, string>();
-        var jobs = new List<SubmittedJob>();
-        try
+        foreach (var group in Groups(stages))
         {
-            foreach (var group in Groups(stages))
+            var first = group[0];
+            bool array = group.Count > 1;
+            string name = array ? $"hw-{first.Stage}-x{group.Count}" : $"hw-{first.Stage}-{first.ShortKey}";
+            string log = Path.Combine(folder, "logs", array ? $"{first.Index:D3}-{first.Stage}-array.%A_%a.out" : $"{first.Index:D3}-{first.Stage}-{first.ShortKey}.%j.out");
+            string index = array ? "$TASK_STAGE" : first.Index.ToString(CultureInfo.InvariantCulture);
+            var command = request.Program.Concat(["stage", "--stages", stagesPath, "--index", index, "--repo", repo]).ToList();
+            string script = Path.Combine(folder, "scripts", $"{first.Index:D3}-{first.Stage}.sbatch");
+            File.WriteAllText(script, SbatchScript.Text(first.Slurm, first.Stage, name, log, repo, command, array ? group.Select(g => g.Index).ToList() : null));
+            var after = group.SelectMany(g => g.DependsOn).Distinct().Select(i => jobOf[i]).ToList();
+            string id = slurm.Submit(script, after, folder, string.Join(", ", group.Select(g => $"{g.Label} of {string.Join(", ", g.UsedBy)}")));
+            for (int task = 0; task < group.Count; task++)
             {
-                var first = group[0];
-                bool array = group.Count > 1;
-                string name = array ? $"hw-{first.Stage}-x{group.Count}" : $"hw-{first.Stage}-{first.ShortKey}";
-                string log = Path.Combine(folder, "logs", array ? $"{first.Index:D3}-{first.Stage}-array.%A_%a.out" : $"{first.Index:D3}-{first.Stage}-{first.ShortKey}.%j.out");
-                string index = array ? "$TASK_STAGE" : first.Index.ToString(CultureInfo.InvariantCulture);
-                var command = request.Program.Concat(["stage", "--stages", stagesPath, "--index", index, "--repo", repo]).ToList();
-                string script = Path.Combine(folder, "scripts", $"{first.Index:D3}-{first.Stage}.sbatch");
-                File.WriteAllText(script, SbatchScript.Text(first.Slurm, first.Stage, name, log, repo, command, array ? group.Select(g => g.Index).ToList() : null));
-                var after = group.SelectMany(g => g.DependsOn).Distinct().Select(i => jobOf[i]).ToList();
-                string id = slurm.Submit(script, after, folder);
-                for (int task = 0; task < group.Count; task++)
-                {
-                    var stage = group[task];
-                    string jobId = array ? $"{id}_{task}" : id;
-                    jobOf[stage.Index] = jobId;
-                    string taskLog = log.Replace("%A", id).Replace("%a", task.ToString(CultureInfo.InvariantCulture)).Replace("%j", id);
-                    jobs.Add(new SubmittedJob(round, jobId, stage.Label, stage.Stage, stage.Key, stage.Index, taskLog, stage.UsedBy.ToList()));
-                }
-                // Written as it grows, so `happywhale cancel` finds every job even if this command dies mid-submission.
-                submission.WriteJobs(round, jobs);
+                var stage = group[task];
+                string jobId = array ? $"{id}_{task}" : id;
+                jobOf[stage.Index] = jobId;
+                string taskLog = log.Replace("%A", id).Replace("%a", task.ToString(CultureInfo.InvariantCulture)).Replace("%j", id);
+                jobs.Add(new SubmittedJob(round, jobId, stage.Label, stage.Stage, stage.Key, stage.Index, taskLog, stage.UsedBy.ToList()));
             }
+            // Written as it grows, so `happywhale cancel` finds every job even if this command dies mid-submission.
+            submission.WriteJobs(round, jobs);
         }
-        catch (UserException)
-        {
-            // Nothing half-submitted: a round runs whole or not at all.
-            try { slurm.Cancel(jobs.Select(j => SlurmClient.JobIdOf(j.Id)).Distinct().ToList()); } catch (UserException) { }
-            throw;
-        }
-        return jobs;
     }
 
     /// <summary>
@@ -175,7 +179,7 @@ public sealed class SlurmExecutor(SlurmClient slurm, IJobView view, TimeSpan? po
         var settings = request.Experiments[0].Experiment.Spec.Slurm;
         File.WriteAllText(script, SbatchScript.Text(settings, null, $"hw-report-{request.Kind}", log, request.Options.RepoRoot,
             request.Program.Concat(request.ReportCommand!).ToList()));
-        string id = slurm.Submit(script, jobs.Select(j => j.Id).ToList(), folder);
+        string id = slurm.Submit(script, jobs.Select(j => j.Id).ToList(), folder, "the report");
         return new SubmittedJob(round, id, $"report ({request.Kind} {request.Name})", "report", "", null, log.Replace("%j", id), []);
     }
 

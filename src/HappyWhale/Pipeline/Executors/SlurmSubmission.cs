@@ -54,6 +54,14 @@ public sealed class SlurmSubmission
             .LastOrDefault();
     }
 
+    /// <summary>Removes a submission none of whose jobs stayed queued (and its kind-name folder when that is left empty).</summary>
+    public void Delete()
+    {
+        Directory.Delete(Folder, recursive: true);
+        string parent = Path.GetDirectoryName(Folder)!;
+        if (!Directory.EnumerateFileSystemEntries(parent).Any()) Directory.Delete(parent);
+    }
+
     public string RoundFolder(int round) => Path.Combine(Folder, $"round-{round}");
 
     public string StagesPath(int round) => Path.Combine(RoundFolder(round), StagesFile);

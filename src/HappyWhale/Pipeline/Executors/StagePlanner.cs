@@ -63,7 +63,9 @@ public sealed class StagePlanner : IStageGate
     {
         var (reference, experiment, lastStage) = _current ?? throw new InvalidOperationException("StagePlanner.Decide outside Add");
         string key = request.Key;
-        if (_nodes.TryGetValue(key, out var known))
+        // Keyed by cache too: experiments with different cache.root keep separate entries.
+        string node = cache.Root + "\n" + key;
+        if (_nodes.TryGetValue(node, out var known))
         {
             if (known.Job is { } job && !job.UsedBy.Contains(experiment.Name)) job.UsedBy.Add(experiment.Name);
             return StageDecision.Defer;
@@ -77,7 +79,7 @@ public sealed class StagePlanner : IStageGate
             _jobs.Add(planned);
         }
         else _cached++;
-        _nodes[key] = new Node(request, planned);
+        _nodes[node] = new Node(request, planned);
         return StageDecision.Defer;
     }
 
@@ -93,9 +95,9 @@ public sealed class StagePlanner : IStageGate
         while (pending.Count > 0)
         {
             var current = pending.Pop();
-            foreach (var (key, node) in _nodes)
+            foreach (var (id, node) in _nodes)
             {
-                if (!current.References(key) || !visited.Add(key)) continue;
+                if (!current.References(node.Request.Key) || !visited.Add(id)) continue;
                 if (node.Job is { } job) found.Add(job.Index);
                 else pending.Push(node.Request);
             }
