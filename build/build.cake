@@ -7,6 +7,7 @@ var exp           = Argument<string>("exp", null);
 var sets          = Arguments<string>("set", new string[0]);
 var overlays      = Arguments<string>("overlay", new string[0]);
 var force         = HasArgument("force") ? Argument<string>("force", "true") : null;
+var torchBackend  = Argument("torch-backend", "cpu");   // cpu | cuda: which libtorch package the program is built with
 // docs/slurm.md: --executor=slurm runs each stage not yet cached as a Slurm job; --retry=N, --detach.
 var executor      = Argument<string>("executor", null);
 var retry         = Argument<string>("retry", null);
@@ -41,7 +42,8 @@ void RequireExp()
 Task("Build").Does(() =>
 {
     DotNetBuild(root.CombineWithFilePath("src/HappyWhale.Cli/HappyWhale.Cli.csproj").FullPath,
-        new DotNetBuildSettings { Configuration = configuration, NoLogo = true, Verbosity = DotNetVerbosity.Quiet });
+        new DotNetBuildSettings { Configuration = configuration, NoLogo = true, Verbosity = DotNetVerbosity.Quiet,
+            MSBuildSettings = new DotNetMSBuildSettings().WithProperty("TorchBackend", torchBackend) });
 });
 
 Task("Test").Does(() =>
@@ -58,13 +60,15 @@ Task("Test").Does(() =>
 
 // --bench=knn (default): kNN + MAP@5 at competition size, C# and numpy side by side (docs/benchmarks.md).
 // --bench=prepare: 20,000 synthetic photos prepared at 256 px: peak memory, shard read rate vs training.
+// --bench=train: training img/s of the Trainer and a PyTorch script side by side, plus a contention row.
 Task("Bench").Does(() =>
 {
     var script = Argument("bench", "knn") switch
     {
         "knn" => "bench_vs_numpy.sh",
         "prepare" => "bench_prepare.sh",
-        var other => throw new Exception($"--bench={other}: unknown benchmark; use knn or prepare."),
+        "train" => "bench_train.sh",
+        var other => throw new Exception($"--bench={other}: unknown benchmark; use knn, prepare or train."),
     };
     int code = StartProcess("bash", new ProcessSettings { Arguments = $"tests/HappyWhale.Benchmarks/{script}", WorkingDirectory = root });
     if (code != 0) throw new Exception($"the benchmark failed (exit code {code}); see the message above.");

@@ -25,15 +25,18 @@ static partial class Commands
         int retry = Retry(cli);
         bool detach = cli.Has("detach");
         if (detach && retry > 0) throw new UserException("--retry resubmits failed jobs while the command waits; it cannot be combined with --detach.");
-        var onSlurm = experiments.Where(e => (chosen ?? e.Experiment.Spec.Executor) == ExecutorNames.Slurm).ToList();
-        if (onSlurm.Count == 0)
+        // One executor per command: the local pass after the jobs writes the results of all its experiments.
+        var named = experiments.Select(e => e.Experiment.Spec.Executor).Distinct().ToList();
+        if (chosen is null && named.Count > 1)
+            throw new UserException($"the experiments of this {kind} name different executors ({string.Join(", ", named)}); choose one with --executor.");
+        if ((chosen ?? named.FirstOrDefault()) != ExecutorNames.Slurm)
         {
             if (detach || cli.Has("retry")) AnsiConsole.MarkupLine("[yellow]--detach and --retry apply to the slurm executor; running here.[/]");
             return null;
         }
 
         var view = new JobProgress(repoRoot);
-        var request = new SlurmRequest(kind, name, onSlurm, lastStage, options, ProgramCommand(), retry, detach ? ReportCommand(cli, repoRoot) : null);
+        var request = new SlurmRequest(kind, name, experiments, lastStage, options, ProgramCommand(), retry, detach ? ReportCommand(cli, repoRoot) : null);
         string target = StatusArguments(kind, name);
         ConsoleCancelEventHandler stillRunning = (_, _) =>
             AnsiConsole.MarkupLine($"[yellow]stopped waiting; the jobs keep running: happywhale status {Markup.Escape(target)} / happywhale cancel {Markup.Escape(target)}[/]");
@@ -57,7 +60,7 @@ static partial class Commands
             return 1;
         }
         if (outcome.Jobs.Count > 0) AnsiConsole.MarkupLine($"[green]slurm: all {outcome.ComputedKeys.Count} stage(s) computed by jobs[/]; writing the results from the cache");
-        options = options with { Gate = new ComputedByJobs(outcome.ComputedKeys, options) };
+        options = options with { Gate = new ComputedByJobs(outcome.ComputedKeys, outcome.Devices) };
         return null;
     }
 

@@ -6,11 +6,15 @@ public static class Program
 {
     // `dotnet run -c Release --project tests/HappyWhale.Benchmarks -- --filter '*'` runs everything;
     // without arguments BenchmarkDotNet asks which benchmark to run.
-    // `trainer-overhead` and `shard-throughput EXPERIMENT` run stopwatch reports instead.
+    // `trainer-overhead`, `shard-throughput EXPERIMENT` and `train-throughput EXPERIMENT OUT_JSON` run stopwatch reports instead;
+    // `blas-probe` runs one convolution and one matmul (with ONEDNN_VERBOSE/MKL_VERBOSE set, libtorch names its kernels).
     public static void Main(string[] args)
     {
         if (args is ["trainer-overhead", ..]) { TrainerOverhead.Run(); return; }
         if (args is ["shard-throughput", var experiment, ..]) { ShardThroughput.Run(experiment); return; }
+        if (args is ["train-throughput", var exp, var outJson, .. var rest]) { TrainThroughput.Run(exp, outJson, rest); return; }
+        if (args is ["blas-probe", ..]) { TrainThroughput.BlasProbe(); return; }
+        if (args is ["gpu-smoke", ..]) { Environment.Exit(GpuSmoke.Run()); }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchConfig());
     }
 }

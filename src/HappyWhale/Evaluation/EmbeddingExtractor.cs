@@ -1,4 +1,5 @@
 using HappyWhale.Imaging;
+using HappyWhale.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -33,6 +34,7 @@ public static class EmbeddingExtractor
         bool hflip, bool keepPlain, Action<int>? progress)
     {
         model.eval();
+        var device = ComputeDevice.Of(model);
         var plainParts = new List<Tensor>();
         var ttaParts = new List<Tensor>();
         using (no_grad())
@@ -41,7 +43,7 @@ public static class EmbeddingExtractor
             {
                 using var scope = NewDisposeScope();
                 var batch = rows.Skip(start).Take(batchSize).ToArray();
-                var x = ImageNetNormalization.Apply(images.ReadBatch(batch));
+                var x = ImageNetNormalization.Apply(ComputeDevice.Move(images.ReadBatch(batch), device));
                 var e = nn.functional.normalize(model.forward(x), p: 2, dim: 1);
                 if (hflip)
                 {

@@ -126,7 +126,17 @@ public sealed record TrainSpec
     public int Seed { get; init; }
     public int Threads { get; init; }
     public string Device { get; init; } = "";
+    public TrainPrecision Precision { get; init; }
     public bool ValidateEachEpoch { get; init; }
+}
+
+/// <summary>train.precision: what TorchSharp 0.107 offers on CUDA, which has no autocast or gradient scaler.</summary>
+public enum TrainPrecision
+{
+    /// <summary>Plain float32 everywhere.</summary>
+    Fp32,
+    /// <summary>Float32 tensors with TF32 tensor-core matmuls and convolutions on CUDA (Ampere and newer); no effect on the CPU.</summary>
+    Tf32,
 }
 
 public sealed record PhaseSpec

@@ -77,7 +77,7 @@ internal static class ExperimentValidator
             errors.Add(new(node.At, $"{path} must be {schema.TypeName}, not {scalar.Describe()}"));
             return;
         }
-        if (schema.Choices is { } choices && !choices.Contains(scalar.Value))
+        if (schema.Choices is { } choices && !choices.Any(c => ChoiceMatches(c, scalar.Value)))
         {
             var nearest = EditDistance.Nearest(scalar.Value, choices);
             var hint = nearest is null ? "" : $"; did you mean {nearest}?";
@@ -90,4 +90,10 @@ internal static class ExperimentValidator
                 errors.Add(new(node.At, $"{path} = {scalar.Value} is out of range [{SchemaFromDefaults.Fmt(range.Low)}, {SchemaFromDefaults.Fmt(range.High)}]"));
         }
     }
+
+    /// <summary>A choice ending in ":N" (cuda:N) stands for that prefix and any whole number.</summary>
+    private static bool ChoiceMatches(string choice, string value) =>
+        choice == value
+        || (choice.EndsWith(":N", StringComparison.Ordinal) && value.Length > choice.Length - 1
+            && value.StartsWith(choice[..^1], StringComparison.Ordinal) && value[(choice.Length - 1)..].All(char.IsAsciiDigit));
 }

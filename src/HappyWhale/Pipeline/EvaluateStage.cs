@@ -75,6 +75,7 @@ public static class EvaluateStage
         IReadOnlyList<int> rows, Action<int>? progress)
     {
         bool tta = spec.Evaluate.TtaHflip;
+        var device = ComputeDevice.Resolve(spec.Train.Device);
         var mains = new List<Tensor>();
         var plains = new List<Tensor>();
         try
@@ -84,6 +85,7 @@ public static class EvaluateStage
                 var classes = TrainStage.ReadClasses(m.TrainFolder);
                 using var model = ModelFactory.Create(m.Model, classes.Count);
                 model.LoadCheckpoint(Path.Combine(m.TrainFolder, TrainStage.ModelFile));
+                model.to(device);
                 // Progress counts images of the whole ensemble as a share of one pass.
                 Action<int>? step = progress is null ? null : n => progress(Math.Max(1, n / models.Count));
                 if (tta)

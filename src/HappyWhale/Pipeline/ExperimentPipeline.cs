@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using HappyWhale.Data;
 using HappyWhale.Experiments;
 using HappyWhale.Imaging;
+using HappyWhale.Modeling;
 using HappyWhale.Reporting;
 using HappyWhale.Training;
 using Spectre.Console;
@@ -27,8 +28,8 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
     {
         int last = StageNames.All.ToList().IndexOf(lastStage);
         if (last < 0) throw new ArgumentException($"unknown stage {lastStage}");
-        // With a gate, the stages run elsewhere (or are all cached): the job that trains checks its own device.
-        if (options.Gate is null) CheckDevice(Spec);
+        // A gate may leave the model stages to other machines (a planner, the report after cluster jobs).
+        if (options.Gate?.UsesDevice ?? true) CheckDevice();
 
         var source = ResolveSource();
         using var disposeSource = source as IDisposable;
@@ -40,7 +41,6 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
             prepared[size] = Prepare(source, size);
         if (last == 1) return Result([], new Dictionary<string, double>());
 
-        if (Spec.Train.Threads > 0) torch.set_num_threads(Spec.Train.Threads);
         StageRun? previous = null;
         var history = new List<EpochStats>();
         // evaluate.models may name only other experiments' models: then this one's is not trained.
@@ -57,14 +57,20 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
     }
 
     PipelineResult Result(IReadOnlyList<EpochStats> history, IReadOnlyDictionary<string, double> metrics) =>
-        new(experiment.Name, _runs.ToList(), history, metrics, "");
+        new(experiment.Name, _runs.ToList(), history, metrics, "", options.Gate?.DeviceOf(_runs) ?? Device);
 
-    public static void CheckDevice(ExperimentSpec spec)
+    /// <summary>Resolves train.device before any stage runs (a wrong choice stops here), configures it and says what it is.</summary>
+    void CheckDevice()
     {
-        if (spec.Train.Device == "cuda" && !torch.cuda.is_available())
-            throw new UserException("train.device is cuda but no CUDA device is available here (this build uses the CPU libtorch package); " +
-                                    "set train.device: auto or cpu, or build with the CUDA package (see README).");
+        if (Spec.Train.Threads > 0) torch.set_num_threads(Spec.Train.Threads);
+        var device = ComputeDevice.Resolve(Spec.Train.Device);
+        ComputeDevice.Configure(device, Spec.Train.Precision);
+        Device = ComputeDevice.Describe(device);
+        AnsiConsole.MarkupLine($"[grey]device: {Markup.Escape(Device)}[/]");
     }
+
+    /// <summary>The device the run's models use, with its hardware name ("cpu (Intel Xeon ..., 2 threads)").</summary>
+    public string Device { get; private set; } = "";
 
     IImageSource ResolveSource()
     {

@@ -20,6 +20,12 @@ public interface IStageGate
 {
     StageDecision Decide(StageRequest request, string label, StageCache cache);
 
+    /// <summary>Whether this process resolves and configures train.device (it may train or embed here).</summary>
+    bool UsesDevice { get; }
+
+    /// <summary>The device to report for a run whose stages ran elsewhere; null: this process's.</summary>
+    string? DeviceOf(IReadOnlyList<StageRun> runs) => null;
+
     /// <summary>Sees (and may relabel) each stage the pipeline ran, hit or computed.</summary>
     StageRun Completed(StageRun run) => run;
 }

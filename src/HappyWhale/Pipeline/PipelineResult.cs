@@ -14,7 +14,8 @@ public sealed record PipelineResult(
     IReadOnlyList<StageRun> Stages,
     IReadOnlyList<EpochStats> History,
     IReadOnlyDictionary<string, double> Metrics,
-    string RunFolder)
+    string RunFolder,
+    string Device = "")
 {
     public StageRun? Last(string stage) => Stages.LastOrDefault(s => s.Stage == stage);
 }

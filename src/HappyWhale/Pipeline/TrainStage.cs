@@ -21,8 +21,8 @@ public static class TrainStage
     public const int Version = 2;
     public const string ModelFile = "model.bin", ClassesFile = "classes.json", HistoryFile = "history.json";
 
-    // Keys that change how fast training runs, not what it produces.
-    static readonly string[] RuntimeOnlyKeys = ["threads", "device"];
+    // Keys that change how fast training runs, not what it produces (device and precision: at most the last bits).
+    static readonly string[] RuntimeOnlyKeys = ["threads", "device", "precision"];
 
     /// <summary>
     /// The train request of one phase. The first phase (no previous phase) that loads <c>model.pretrained</c>
@@ -74,6 +74,8 @@ public static class TrainStage
         WeightImportReport? pretrained = null;
         if (previousFolder is not null) model.load(Path.Combine(previousFolder, ModelFile));
         else if (phaseIndex == 0) pretrained = ModelFactory.LoadPretrained(model, spec.Model, repoRoot);
+        // Built and loaded on the CPU (the same initial weights on every device), then moved: batches follow the model.
+        model.to(ComputeDevice.Resolve(spec.Train.Device));
 
         var phase = spec.Train.Phases[phaseIndex];
         var head = spec.Model.Head;

@@ -12,6 +12,8 @@ namespace HappyWhale.Tracking;
 public static class ExperimentLogger
 {
     public const string KeyTagPrefix = "happywhale.key.";
+    /// <summary>The device the run actually used and its hardware name (train.device is only what was asked for).</summary>
+    public const string DeviceTag = "happywhale.device";
 
     public static string ExperimentName(ResolvedExperiment experiment) =>
         Environment.GetEnvironmentVariable("MLFLOW_EXPERIMENT_NAME") is { Length: > 0 } fromEnv ? fromEnv : experiment.Spec.Tracking.Experiment;
@@ -27,6 +29,7 @@ public static class ExperimentLogger
             ["happywhale.run_folder"] = Path.GetRelativePath(repoRoot, result.RunFolder).Replace('\\', '/'),
         };
         if (GitInfo.Commit(repoRoot) is { } commit) tags[MlflowTags.GitCommit] = commit;
+        if (result.Device.Length > 0) tags[DeviceTag] = result.Device;
         foreach (var stage in result.Stages.GroupBy(s => s.Stage))
             tags[KeyTagPrefix + stage.Key] = string.Join(",", stage.Select(s => s.Key));
         var run = tracker.StartRun(ExperimentName(experiment), experiment.Name, tags, parentRunId);

@@ -24,14 +24,16 @@ public sealed class TensorAugment(AugmentSpec spec)
     {
         if (IsIdentity) return batch.alias();
         long n = batch.shape[0];
-        Tensor Uniform(double halfWidth) => rand(new[] { n }, generator: generator).mul_(Scalars.Of(2)).sub_(Scalars.Of(1)).mul_(Scalars.Of(halfWidth));
-        Tensor Chance(double p) => rand(new[] { n }, generator: generator).lt(Scalars.Of(p)).view(n, 1, 1, 1);
+        // Draws come from the CPU generator on every device (the same numbers on CPU and CUDA) and then follow the batch.
+        Tensor Draw(params long[] shape) => OnDeviceOf(batch, rand(shape, generator: generator));
+        Tensor Uniform(double halfWidth) => Draw(n).mul_(Scalars.Of(2)).sub_(Scalars.Of(1)).mul_(Scalars.Of(halfWidth));
+        Tensor Chance(double p) => Draw(n).lt(Scalars.Of(p)).view(n, 1, 1, 1);
         Tensor OnePlusUniform(double halfWidth) => Uniform(halfWidth).add_(Scalars.Of(1));
 
         var x = batch;
         if (spec.Hflip > 0) x = where(Chance(spec.Hflip), x.flip(3), x);
         if (Geometric) x = Affine(x, Uniform(spec.RotateDeg * Math.PI / 180.0), OnePlusUniform(spec.Scale), Uniform(2 * spec.Shift), Uniform(2 * spec.Shift));
-        if (spec.Cutout > 0) x = Cutout(x, Chance(spec.Cutout), rand(new[] { n, 2 }, generator: generator));
+        if (spec.Cutout > 0) x = Cutout(x, Chance(spec.Cutout), Draw(n, 2));
         if (spec.Brightness > 0) x = x * OnePlusUniform(spec.Brightness).view(n, 1, 1, 1);
         if (spec.Contrast > 0)
         {
@@ -48,7 +50,9 @@ public sealed class TensorAugment(AugmentSpec spec)
         return x.clamp(Scalars.Of(0), Scalars.Of(1));
     }
 
-    static Tensor Gray(Tensor x) => (x * tensor(Luma, new long[] { 1, 3, 1, 1 })).sum(1, keepdim: true);
+    static Tensor Gray(Tensor x) => (x * tensor(Luma, new long[] { 1, 3, 1, 1 }, device: x.device)).sum(1, keepdim: true);
+
+    static Tensor OnDeviceOf(Tensor batch, Tensor t) => batch.device_type == DeviceType.CPU ? t : t.to(batch.device);
 
     /// <summary>Rotation about the centre, zoom and translation (in normalised units of the half side).</summary>
     static Tensor Affine(Tensor x, Tensor angle, Tensor zoom, Tensor dx, Tensor dy)
@@ -68,8 +72,8 @@ public sealed class TensorAugment(AugmentSpec spec)
         double half = Math.Max(1, Math.Min(h, w) / 8.0);
         var cy = centres[.., 0].mul(Scalars.Of(h)).view(-1, 1, 1, 1);
         var cx = centres[.., 1].mul(Scalars.Of(w)).view(-1, 1, 1, 1);
-        var ys = arange(Scalars.Of(0), Scalars.Of(h), Scalars.Of(1), ScalarType.Float32).view(1, 1, h, 1);
-        var xs = arange(Scalars.Of(0), Scalars.Of(w), Scalars.Of(1), ScalarType.Float32).view(1, 1, 1, w);
+        var ys = arange(Scalars.Of(0), Scalars.Of(h), Scalars.Of(1), ScalarType.Float32, x.device).view(1, 1, h, 1);
+        var xs = arange(Scalars.Of(0), Scalars.Of(w), Scalars.Of(1), ScalarType.Float32, x.device).view(1, 1, 1, w);
         var inside = (ys - cy).abs().lt(Scalars.Of(half)).logical_and((xs - cx).abs().lt(Scalars.Of(half))).logical_and(chosen);
         return x.masked_fill(inside, Scalars.Of(0));
     }
@@ -77,7 +81,7 @@ public sealed class TensorAugment(AugmentSpec spec)
     /// <summary>Hue rotation as a rotation of the chroma plane in YIQ space (cheap, smooth, keeps luma).</summary>
     static Tensor RotateHue(Tensor x, Tensor angle)
     {
-        var toYiq = tensor(new float[] { 0.299f, 0.587f, 0.114f, 0.596f, -0.274f, -0.322f, 0.211f, -0.523f, 0.312f }, new long[] { 3, 3 });
+        var toYiq = tensor(new float[] { 0.299f, 0.587f, 0.114f, 0.596f, -0.274f, -0.322f, 0.211f, -0.523f, 0.312f }, new long[] { 3, 3 }, device: x.device);
         var fromYiq = linalg.inv(toYiq);
         var yiq = einsum("ij,njhw->nihw", toYiq, x);
         var c = angle.cos().view(-1, 1, 1);

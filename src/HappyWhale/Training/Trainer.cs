@@ -22,6 +22,7 @@ public sealed record EpochStats(int Phase, int Epoch, int Epochs, double Loss, d
 public interface ITrainingObserver
 {
     void EpochStarted(int phase, int epoch, int epochs, int images);
+    /// <summary>Every <see cref="Trainer.ReadEvery"/> steps (and at an epoch's end): the images since the last call and their mean loss.</summary>
     void StepFinished(int images, double loss);
     void EpochFinished(EpochStats stats);
     void Resumed(int phase, int epochsDone, int epochs) { }
@@ -36,11 +37,19 @@ public sealed class NonFiniteLossException(string message) : UserException(messa
 /// </summary>
 public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earlyUntil = 4)
 {
+    /// <summary>Batches made ahead of the step in flight (0: each made when its step starts, on the training thread).</summary>
+    public int PrefetchDepth { get; init; } = 2;
+
+    /// <summary>Steps between two reads of the loss from the device: the only host synchronisation of the loop.</summary>
+    public const int ReadEvery = 8;
+
+    /// <param name="model">the model, already on the training device (<see cref="ComputeDevice.Of"/>); batches follow it.</param>
     /// <param name="checkpoint">where end-of-epoch checkpoints go; an existing one is resumed from.</param>
     /// <param name="validate">scores the model after an epoch (validation MAP@5), or null to skip.</param>
     public IReadOnlyList<EpochStats> RunPhase(ReidModel model, IImageBatches images, LabelledRows data, PhaseSpec phase, int phaseIndex,
         PhaseCheckpoint? checkpoint = null, Func<double?>? validate = null)
     {
+        var device = ComputeDevice.Of(model);
         int batchSize = Math.Min(phase.BatchSize ?? spec.BatchSize, data.Rows.Count);
         // BatchNorm cannot train on a batch of one image: a trailing single image is dropped.
         int stepsPerEpoch = data.Rows.Count / batchSize + (data.Rows.Count % batchSize >= 2 ? 1 : 0);
@@ -50,7 +59,7 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earl
         var optimizer = grouped.Optimizer;
         int accumulate = Math.Max(1, spec.Accumulate);
 
-        using var classMargins = data.ClassMargins is null ? null : tensor(data.ClassMargins.ToArray());
+        using var classMargins = data.ClassMargins is null ? null : tensor(data.ClassMargins.ToArray(), device: device);
         bool speciesLoss = model.SpeciesHead is not null && data.SpeciesLabels is not null && model.SpeciesLossWeight > 0;
 
         var history = new List<EpochStats>();
@@ -61,7 +70,7 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earl
             history.AddRange(restored.History);
             observer.Resumed(phaseIndex, firstEpoch, phase.Epochs);
         }
-        double lastFiniteLoss = double.NaN;
+        var window = new StepWindow(phaseIndex, observer);
         for (int epoch = firstEpoch; epoch < phase.Epochs; epoch++)
         {
             // Every random draw of an epoch comes from seeds of (seed, phase, epoch): a resumed run
@@ -72,56 +81,125 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earl
             var permutation = Enumerable.Range(0, data.Rows.Count).ToArray();
             new Random((int)(epochSeed % int.MaxValue)).Shuffle(permutation);
 
+            // Read, augment and move batch s+1 while step s runs; the producer alone draws from the generator.
+            TrainingBatch Produce(int s)
+            {
+                var batch = permutation.Skip(s * batchSize).Take(batchSize).ToArray();
+                var rows = batch.Select(i => data.Rows[i]).ToArray();
+                var x = ImageNetNormalization.Apply(augment.Apply(ComputeDevice.Move(images.ReadBatch(rows), device), generator));
+                var labels = tensor(batch.Select(i => data.Labels[i]).ToArray(), device: device);
+                var species = speciesLoss ? tensor(batch.Select(i => data.SpeciesLabels![i]).ToArray(), device: device) : null;
+                return new TrainingBatch(x, labels, species, rows.Length);
+            }
+
             model.train();
             grouped.ApplyFreezing(epoch);
             observer.EpochStarted(phaseIndex, epoch, phase.Epochs, stepsPerEpoch * batchSize);
             var clock = Stopwatch.StartNew();
-            double lossSum = 0, lr = 0;
-            long correct = 0, seen = 0;
-            for (int s = 0; s < stepsPerEpoch; s++)
+            double lr = 0;
+            window.StartEpoch(epoch);
+            using (var batches = new BatchPrefetcher(stepsPerEpoch, Produce, PrefetchDepth))
             {
-                long step = (long)epoch * stepsPerEpoch + s;
-                using var scope = NewDisposeScope();
-                var batch = permutation.Skip(s * batchSize).Take(batchSize).ToArray();
-                var rows = batch.Select(i => data.Rows[i]).ToArray();
-                var labels = tensor(batch.Select(i => data.Labels[i]).ToArray());
-                lr = schedule.At(step);
-                grouped.SetLearningRate(lr);
-
-                var x = ImageNetNormalization.Apply(augment.Apply(images.ReadBatch(rows), generator));
-                var embeddings = model.forward(x);
-                var logits = model.Logits(embeddings, labels, classMargins);
-                var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: spec.LabelSmoothing);
-                if (speciesLoss)
+                for (int s = 0; s < stepsPerEpoch; s++)
                 {
-                    var species = tensor(batch.Select(i => data.SpeciesLabels![i]).ToArray());
-                    var speciesLogits = model.SpeciesLogits(embeddings, species);
-                    loss = loss + nn.functional.cross_entropy(speciesLogits, species, label_smoothing: spec.LabelSmoothing).mul(Scalars.Of(model.SpeciesLossWeight));
-                }
-                double lossValue = loss.item<float>();
-                if (!double.IsFinite(lossValue))
-                    throw new NonFiniteLossException(
-                        $"training loss became {lossValue} at phase {phaseIndex + 1}, epoch {epoch + 1}, step {step} (learning rate {lr:g4}); " +
-                        $"the last finite loss was {lastFiniteLoss:g4}. Lower train.phases[].lr or check the data.");
-                lastFiniteLoss = lossValue;
-                // Gradient accumulation: sum the gradients of `accumulate` batches, then one step.
-                if (s % accumulate == 0) optimizer.zero_grad();
-                (accumulate > 1 ? loss.div(Scalars.Of(accumulate)) : loss).backward();
-                if ((s + 1) % accumulate == 0 || s == stepsPerEpoch - 1) optimizer.step();
+                    long step = (long)epoch * stepsPerEpoch + s;
+                    using var scope = NewDisposeScope();
+                    using var batch = batches.Next();
+                    lr = schedule.At(step);
+                    grouped.SetLearningRate(lr);
 
-                lossSum += lossValue * rows.Length;
-                correct += logits.argmax(1).eq(labels).sum().item<long>();
-                seen += rows.Length;
-                observer.StepFinished(rows.Length, lossValue);
+                    var embeddings = model.forward(batch.Images);
+                    var logits = model.Logits(embeddings, batch.Labels, classMargins);
+                    var loss = nn.functional.cross_entropy(logits, batch.Labels, label_smoothing: spec.LabelSmoothing);
+                    if (speciesLoss)
+                    {
+                        var speciesLogits = model.SpeciesLogits(embeddings, batch.SpeciesLabels!);
+                        loss = loss + nn.functional.cross_entropy(speciesLogits, batch.SpeciesLabels!, label_smoothing: spec.LabelSmoothing).mul(Scalars.Of(model.SpeciesLossWeight));
+                    }
+                    // Gradient accumulation: sum the gradients of `accumulate` batches, then one step.
+                    if (s % accumulate == 0) optimizer.zero_grad();
+                    (accumulate > 1 ? loss.div(Scalars.Of(accumulate)) : loss).backward();
+                    if ((s + 1) % accumulate == 0 || s == stepsPerEpoch - 1) optimizer.step();
+
+                    // Loss and hits stay on the device; the window reads them every ReadEvery steps and stops on a non-finite loss.
+                    window.Add(step, lr, batch.Count, loss.detach(), logits.argmax(1).eq(batch.Labels).sum());
+                    if (window.Count == ReadEvery || s == stepsPerEpoch - 1) window.Read();
+                }
             }
             double seconds = clock.Elapsed.TotalSeconds;
-            var stats = new EpochStats(phaseIndex, epoch, phase.Epochs, lossSum / Math.Max(1, seen), (double)correct / Math.Max(1, seen),
+            var (meanLoss, accuracy, seen) = window.EpochTotals();
+            var stats = new EpochStats(phaseIndex, epoch, phase.Epochs, meanLoss, accuracy,
                 lr, seen / Math.Max(seconds, 1e-9), seconds, validate?.Invoke(), grouped.LearningRates());
             history.Add(stats);
             checkpoint?.Save(model, optimizer, new PhaseCheckpoint.State(epoch + 1, history.ToList()));
             observer.EpochFinished(stats);
         }
         return history;
+    }
+
+    /// <summary>
+    /// The per-step loss and hit counts of the last few steps, kept on the device until read. Reading copies
+    /// them to the host once, checks each loss in step order and adds them to the epoch's totals exactly as
+    /// a per-step read would (so epoch losses are bitwise what they were when every step was read).
+    /// </summary>
+    sealed class StepWindow(int phaseIndex, ITrainingObserver observer)
+    {
+        readonly List<(long Step, double Lr, int Count, Tensor Loss, Tensor Hits)> _steps = [];
+        double _lossSum, _lastFiniteLoss = double.NaN;
+        long _correct, _seen;
+        int _epoch;
+
+        public int Count => _steps.Count;
+
+        public void StartEpoch(int epoch)
+        {
+            _epoch = epoch;
+            _lossSum = 0;
+            _correct = _seen = 0;
+        }
+
+        public void Add(long step, double lr, int count, Tensor loss, Tensor hits)
+        {
+            loss.DetachFromDisposeScope();
+            hits.DetachFromDisposeScope();
+            _steps.Add((step, lr, count, loss, hits));
+        }
+
+        public void Read()
+        {
+            if (_steps.Count == 0) return;
+            float[] losses;
+            long hits;
+            using (var scope = NewDisposeScope())
+            {
+                losses = stack(_steps.Select(s => s.Loss).ToArray()).to_type(ScalarType.Float32).cpu().data<float>().ToArray();
+                hits = stack(_steps.Select(s => s.Hits).ToArray()).sum().cpu().item<long>();
+            }
+            var steps = _steps.ToArray();
+            foreach (var s in steps) { s.Loss.Dispose(); s.Hits.Dispose(); }
+            _steps.Clear();
+
+            double windowLoss = 0;
+            int windowImages = 0;
+            for (int i = 0; i < steps.Length; i++)
+            {
+                double value = losses[i];
+                if (!double.IsFinite(value))
+                    throw new NonFiniteLossException(
+                        $"training loss became {value} at phase {phaseIndex + 1}, epoch {_epoch + 1}, step {steps[i].Step} (learning rate {steps[i].Lr:g4}; " +
+                        $"read with steps {steps[0].Step}-{steps[^1].Step}); the last finite loss was {_lastFiniteLoss:g4}. Lower train.phases[].lr or check the data.");
+                _lastFiniteLoss = value;
+                _lossSum += value * steps[i].Count;
+                windowLoss += value * steps[i].Count;
+                windowImages += steps[i].Count;
+            }
+            _correct += hits;
+            _seen += windowImages;
+            observer.StepFinished(windowImages, windowLoss / Math.Max(1, windowImages));
+        }
+
+        public (double Loss, double Accuracy, long Seen) EpochTotals() =>
+            (_lossSum / Math.Max(1, _seen), (double)_correct / Math.Max(1, _seen), _seen);
     }
 }
 

@@ -78,7 +78,7 @@ public class ExperimentValidationTests
     [Fact]
     public void Not_one_of_the_choices()
     {
-        AssertAt(SingleError("train:\n  device: cdua\n"), 2, 11, "train.device must be one of auto|cpu|cuda, not 'cdua'; did you mean cuda?");
+        AssertAt(SingleError("train:\n  device: cdua\n"), 2, 11, "train.device must be one of auto|cpu|cuda|cuda:N, not 'cdua'; did you mean cuda?");
     }
 
     [Fact]

@@ -5,8 +5,11 @@ namespace HappyWhale.Pipeline.Executors;
 /// job was planned for, takes the stages it needs from the (shared) cache, and leaves the rest to
 /// their own jobs.
 /// </summary>
-public sealed class SingleStageGate(string key, bool force) : IStageGate
+public sealed class SingleStageGate(string key, bool force, string stage) : IStageGate
 {
+    /// <summary>Only a train or evaluate job needs train.device (a prepare job may run on a node without the GPU).</summary>
+    public bool UsesDevice => stage is StageNames.Train or StageNames.Evaluate;
+
     readonly Dictionary<string, (StageRequest Request, StageCache Cache)> _earlier = new(StringComparer.Ordinal);
 
     /// <summary>The walk reached the planned key (false: the experiment no longer has it).</summary>

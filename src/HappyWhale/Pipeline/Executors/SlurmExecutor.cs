@@ -26,11 +26,13 @@ public sealed record SlurmRequest(
 /// <param name="InputFailed">never ran: a job it depended on failed</param>
 public sealed record FailedJob(SubmittedJob Job, JobState State, string? ExitCode, IReadOnlyList<string> LogTail, bool InputFailed, string? Note = null);
 
+/// <param name="Devices">stage key -> the device the job that computed it used</param>
 public sealed record SlurmOutcome(
     SlurmSubmission? Submission,
     bool Succeeded,
     bool Detached,
     IReadOnlySet<string> ComputedKeys,
+    IReadOnlyDictionary<string, string> Devices,
     IReadOnlyList<SubmittedJob> Jobs,
     IReadOnlyList<FailedJob> Failures);
 
@@ -60,6 +62,7 @@ public sealed class SlurmExecutor(SlurmClient slurm, IJobView view, TimeSpan? po
     {
         SlurmSubmission? submission = null;
         var computed = new HashSet<string>(StringComparer.Ordinal);
+        var devices = new Dictionary<string, string>(StringComparer.Ordinal);
         var all = new List<SubmittedJob>();
         var failures = new List<FailedJob>();
         for (int round = 1; round <= request.Retry + 1; round++)
@@ -70,7 +73,7 @@ public sealed class SlurmExecutor(SlurmClient slurm, IJobView view, TimeSpan? po
             if (stages.Count == 0)
             {
                 if (round == 1) view.Message($"every stage is cached ({planner.Cached}): nothing to submit");
-                return new SlurmOutcome(submission, true, false, computed, all, []);
+                return new SlurmOutcome(submission, true, false, computed, devices, all, []);
             }
             // Created once there is something to submit: planning can still stop on bad input.
             submission ??= SlurmSubmission.Create(request.Options.ArtifactsRoot, request.Kind, request.Name);
@@ -85,7 +88,7 @@ public sealed class SlurmExecutor(SlurmClient slurm, IJobView view, TimeSpan? po
                 {
                     jobs.Add(SubmitReport(submission, round, jobs, request));
                     submission.WriteJobs(round, jobs);
-                    return new SlurmOutcome(submission, true, true, computed, [.. all, .. jobs], []);
+                    return new SlurmOutcome(submission, true, true, computed, devices, [.. all, .. jobs], []);
                 }
             }
             catch (UserException)
@@ -104,10 +107,15 @@ public sealed class SlurmExecutor(SlurmClient slurm, IJobView view, TimeSpan? po
             {
                 var stage = stages[job.StageIndex!.Value];
                 var state = states.GetValueOrDefault(job.Id) ?? JobState.Unknown;
-                if (state.IsCompleted && EntryExists(stage)) computed.Add(job.Key);
+                if (state.IsCompleted && EntryExists(stage))
+                {
+                    computed.Add(job.Key);
+                    string device = SlurmSubmission.DeviceFile(submission.StagesPath(round), stage.Index);
+                    if (File.Exists(device)) devices[job.Key] = File.ReadAllText(device);
+                }
                 else failures.Add(Describe(job, state, stage));
             }
-            if (failures.Count == 0) return new SlurmOutcome(submission, true, false, computed, all, []);
+            if (failures.Count == 0) return new SlurmOutcome(submission, true, false, computed, devices, all, []);
             foreach (var f in failures) view.Failure(f);
             if (submission.Cancelled)
             {
@@ -115,7 +123,7 @@ public sealed class SlurmExecutor(SlurmClient slurm, IJobView view, TimeSpan? po
                 break;
             }
         }
-        return new SlurmOutcome(submission, false, false, computed, all, failures);
+        return new SlurmOutcome(submission, false, false, computed, devices, all, failures);
     }
 
     /// <summary>Submits the round's stages, adding each job to <paramref name="jobs"/> as soon as Slurm has it.</summary>

@@ -73,6 +73,14 @@ public sealed class SlurmSubmission
         return StagesPath(round);
     }
 
+    /// <summary>Where the job of stage <paramref name="index"/> records the device it ran on (next to the round's stages.json).</summary>
+    public static string DeviceFile(string stagesPath, int index)
+    {
+        string folder = Path.Combine(Path.GetDirectoryName(stagesPath)!, "devices");
+        Directory.CreateDirectory(folder);
+        return Path.Combine(folder, $"{index}.txt");
+    }
+
     public static RoundPlan ReadStages(string path)
     {
         if (!File.Exists(path)) throw new UserException($"no stage plan at {path}: the submission folder was removed or is not on a filesystem this node sees.");

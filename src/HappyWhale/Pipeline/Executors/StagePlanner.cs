@@ -48,6 +48,9 @@ public sealed class StagePlanner : IStageGate
 
     public IReadOnlyList<PlannedStage> Jobs => _jobs;
 
+    /// <summary>Planning runs no model: the login node need not have the jobs' GPUs.</summary>
+    public bool UsesDevice => false;
+
     /// <summary>Distinct stage keys found cached.</summary>
     public int Cached => _cached;
 

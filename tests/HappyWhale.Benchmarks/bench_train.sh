@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Training throughput, HappyWhale's Trainer against a plain PyTorch script (train_peer.py, Debian's python3-torch)
+# on the same model, image size, batch, prepared rows and number of steps, one after the other, then a
+# contention row (the trainer again while one `yes >/dev/null` runs). Usage: tests/HappyWhale.Benchmarks/bench_train.sh
+# Environment: SKIP_BUILD=1 reuses the build; BENCH_ROWS="omniglot b0_64 b0_128" picks rows.
+# Measure alone: any other busy process on the machine changes every figure.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+out="artifacts/bench/train"
+mkdir -p "$out"
+python=/usr/bin/python3
+bench=tests/HappyWhale.Benchmarks/bin/Release/net10.0/HappyWhale.Benchmarks.dll
+source tests/HappyWhale.Benchmarks/peer_env.sh
+
+if [[ "${SKIP_BUILD:-}" != 1 ]]; then
+  dotnet build -c Release tests/HappyWhale.Benchmarks -nologo -v q
+fi
+ensure_peer_packages python3-torch python3-torchvision python3-numpy libopenblas0-pthread python3-threadpoolctl
+
+# Both sides get build.sh's allocator and thread settings (the peer is no worse off for them).
+source build/runtime_env.sh
+coretype=$(openblas_coretype)
+
+echo "== BLAS and kernels"
+echo "HappyWhale: libtorch 2.10.0 (NuGet libtorch-cpu-linux-x64) with its own oneMKL and oneDNN, which pick kernels from CPUID:"
+ONEDNN_VERBOSE=1 MKL_VERBOSE=1 dotnet "$bench" blas-probe 2>&1 | grep -E "info,cpu,isa|info,oneDNN|MKL_VERBOSE oneMKL" | sed 's/^/  /' | cut -c1-160
+echo "PyTorch peer: Debian python3-torch (BLAS_INFO=generic: the system libblas.so.3), OPENBLAS_CORETYPE=${coretype:-<OpenBLAS's own detection>}:"
+peer_env "$coretype" "$python" - <<'PY' | sed 's/^/  /'
+import torch, numpy, threadpoolctl
+print("torch", torch.__version__, "| oneDNN", torch.backends.mkldnn.is_available(), "| numpy", numpy.__version__)
+for p in threadpoolctl.threadpool_info():
+    print(f"{p['user_api']}: {p['internal_api']} {p.get('version')} kernel={p.get('architecture')} threads={p['num_threads']} ({p['filepath']})")
+PY
+peer_env "$coretype" env DNNL_VERBOSE=1 "$python" -c "import torch; torch.nn.functional.conv2d(torch.rand(1,3,8,8), torch.rand(4,3,3,3))" 2>&1 \
+  | grep -E "info,cpu,isa|dnnl_verbose,info,oneDNN" | sed 's/^/  /' | head -2
+
+rows=(${BENCH_ROWS:-omniglot b0_64 b0_128})
+declare -A exp=([omniglot]=omniglot [b0_64]=quickstart [b0_128]=quickstart)
+declare -A sets=([omniglot]="" [b0_64]="" [b0_128]="--set prepare.image_size=128")
+declare -A steps=([omniglot]="--steps 60 --warmup 5" [b0_64]="--steps 40 --warmup 5" [b0_128]="--steps 15 --warmup 3")
+declare -A label=([omniglot]="ResNet-18 32px gray, batch 64 (omniglot)" [b0_64]="EfficientNet-B0 64px, batch 32 (quickstart)" [b0_128]="EfficientNet-B0 128px, batch 32")
+
+for r in "${rows[@]}"; do
+  if [[ $r == omniglot && ! -d ../shared/datasets/omniglot ]]; then echo "skipping omniglot: ../shared/datasets/omniglot not found"; continue; fi
+  echo "== $r: ${label[$r]}"
+  # shellcheck disable=SC2086
+  with_runtime_env dotnet "$bench" train-throughput "${exp[$r]}" "$out/$r.ours.json" ${steps[$r]} ${sets[$r]} | grep -v "^\s*$" | tail -1
+  peer_env "$coretype" "$python" tests/HappyWhale.Benchmarks/train_peer.py "$out/$r.ours.json" "$out/$r.peer.json"
+done
+
+# Contention: one busy process on one of the two cores while the first row trains again.
+first="${rows[0]}"
+if [[ -f "$out/$first.ours.json" ]]; then
+  echo "== contention: ${label[$first]} with one 'yes >/dev/null' running"
+  yes >/dev/null & busy=$!
+  trap 'kill $busy 2>/dev/null || true' EXIT
+  # shellcheck disable=SC2086
+  with_runtime_env dotnet "$bench" train-throughput "${exp[$first]}" "$out/$first.contended.json" ${steps[$first]} ${sets[$first]} | tail -1
+  kill $busy 2>/dev/null || true
+  trap - EXIT
+fi
+
+"$python" - "$out" "${rows[@]}" <<'PY'
+import json, os, sys
+out, rows = sys.argv[1], sys.argv[2:]
+worst = None
+print()
+print(f"{'row':<48} {'HappyWhale img/s':>16} {'PyTorch img/s':>14} {'ratio':>7}")
+for r in rows:
+    try:
+        ours = json.load(open(os.path.join(out, f"{r}.ours.json")))
+        peer = json.load(open(os.path.join(out, f"{r}.peer.json")))
+    except FileNotFoundError:
+        continue
+    ratio = ours["images_per_second"] / peer["images_per_second"]
+    worst = ratio if worst is None else min(worst, ratio)
+    name = f"{ours['backbone']} {ours['image_size']}px batch {ours['batch']} ({ours['steps']} steps)"
+    print(f"{name:<48} {ours['images_per_second']:>16.1f} {peer['images_per_second']:>14.1f} {ratio:>7.3f}")
+contended = os.path.join(out, f"{rows[0]}.contended.json")
+if os.path.exists(contended):
+    idle = json.load(open(os.path.join(out, f"{rows[0]}.ours.json")))["images_per_second"]
+    busy = json.load(open(contended))["images_per_second"]
+    print(f"{'contention: ' + rows[0] + ' with one busy process':<48} {busy:>16.1f} {'':>14} {busy / idle:>7.3f} of idle")
+print(f"train throughput ratio (HappyWhale / PyTorch), worst case: {worst:.3f}" if worst is not None else "no rows ran")
+PY
