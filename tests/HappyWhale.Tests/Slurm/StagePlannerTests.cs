@@ -52,7 +52,7 @@ public class StagePlannerTests
     public void Cached_stages_get_no_job_and_an_edge_is_followed_through_a_cached_entry()
     {
         using var repo = SlurmExecutorTests.SlurmRepository();
-        var experiment = ExperimentLoader.Load(repo.Experiments, "tiny_slurm");
+        var experiment = ExperimentLoader.Load(repo.Experiments, "tiny_slurm", ["train.threads=0"]);   // leaves the test process's torch threads alone
         var prepared = new ExperimentPipeline(experiment, new PipelineOptions(repo.Root)).Run(StageNames.Prepare);
 
         var planner = Plan(repo);
@@ -84,7 +84,7 @@ public class StagePlannerTests
     public void Force_plans_cached_stages_again_but_not_those_this_submission_already_computed()
     {
         using var repo = SlurmExecutorTests.SlurmRepository();
-        var experiment = ExperimentLoader.Load(repo.Experiments, "tiny_slurm");
+        var experiment = ExperimentLoader.Load(repo.Experiments, "tiny_slurm", ["train.threads=0"]);   // leaves the test process's torch threads alone
         new ExperimentPipeline(experiment, new PipelineOptions(repo.Root)).Run(StageNames.Prepare);
         var force = new PipelineOptions(repo.Root, PipelineOptions.ParseForce("prepare"));
 
