@@ -59,13 +59,19 @@ public class SlurmExecutorTests
                 foreach (var file in new[] { "metrics.json", "submission.csv" })
                     Assert.Equal(File.ReadAllBytes(Path.Combine(local.Cache, evaluate, file)), File.ReadAllBytes(Path.Combine(cluster.Cache, evaluate, file)));
 
-            // MLflow: the parent run and one child per variant x seed, with the local run's metrics.
+            // MLflow: the parent run and one child per variant x seed, with the local run's metrics and
+            // device tag (the jobs record theirs), and the same stage keys.
             var localRuns = MlflowRuns(local);
             var clusterRuns = MlflowRuns(cluster);
             Assert.Equal(localRuns.Keys.Order(), clusterRuns.Keys.Order());
             Assert.Equal(5, clusterRuns.Count);
-            foreach (var (name, metrics) in localRuns)
-                Assert.Equal(metrics.GetValueOrDefault("test_map5"), clusterRuns[name].GetValueOrDefault("test_map5"));
+            foreach (var (name, (metrics, tags)) in localRuns)
+            {
+                Assert.Equal(metrics.GetValueOrDefault("test_map5"), clusterRuns[name].Metrics.GetValueOrDefault("test_map5"));
+                foreach (var tag in tags.Keys.Where(t => t.StartsWith(ExperimentLogger.KeyTagPrefix, StringComparison.Ordinal) || t == ExperimentLogger.DeviceTag))
+                    Assert.Equal(tags[tag], clusterRuns[name].Tags.GetValueOrDefault(tag));
+            }
+            Assert.Contains(localRuns.Values, r => r.Tags.ContainsKey(ExperimentLogger.DeviceTag));
 
             // report.md: the slurm run's is the file the local executor writes from the same cache, byte for byte...
             string slurmReport = Report(cluster);
@@ -223,11 +229,11 @@ public class SlurmExecutorTests
         return Directory.Exists(runs) ? Directory.GetDirectories(runs) : [];
     }
 
-    /// <summary>Run name -> latest metrics, every run of the local MLflow file store.</summary>
-    static Dictionary<string, IReadOnlyDictionary<string, double>> MlflowRuns(TestRepository repo)
+    /// <summary>Run name -> latest metrics and tags, every run of the local MLflow file store.</summary>
+    static Dictionary<string, (IReadOnlyDictionary<string, double> Metrics, IReadOnlyDictionary<string, string> Tags)> MlflowRuns(TestRepository repo)
     {
         var reader = new MlflowFileStoreReader(Path.Combine(repo.Root, "artifacts", "mlruns"));
-        return reader.ListRuns("happywhale").ToDictionary(r => r.RunName, r => reader.ReadLatestMetrics(r));
+        return reader.ListRuns("happywhale").ToDictionary(r => r.RunName, r => (reader.ReadLatestMetrics(r), reader.ReadTags(r.RunId)));
     }
 
     /// <summary>A failed assertion must not leave jobs running into the next test.</summary>
