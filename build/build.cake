@@ -8,6 +8,9 @@ var sets          = Arguments<string>("set", new string[0]);
 var overlays      = Arguments<string>("overlay", new string[0]);
 var force         = HasArgument("force") ? Argument<string>("force", "true") : null;
 var torchBackend  = Argument("torch-backend", "cpu");   // cpu | cuda: which libtorch package the program is built with
+// docs/slurm.md: --executor=slurm runs each stage not yet cached as a Slurm job; --retry=N, --detach.
+var executor      = Argument<string>("executor", null);
+var retry         = Argument<string>("retry", null);
 var root          = MakeAbsolute(Directory(".."));  // script lives in build/
 var cli           = root.CombineWithFilePath($"src/HappyWhale.Cli/bin/{configuration}/net10.0/HappyWhale.Cli.dll");
 
@@ -57,6 +60,9 @@ void Happywhale(string verb, params string[] extra)
     foreach (var s in sets) args.Append("--set").AppendQuoted(s);
     foreach (var o in overlays) args.Append("--overlay").AppendQuoted(o);
     if (force != null) args.Append(force == "true" || force == "" ? "--force" : $"--force={force}");
+    if (executor != null) args.Append($"--executor={executor}");
+    if (retry != null) args.Append($"--retry={retry}");
+    if (HasArgument("detach")) args.Append("--detach");
     foreach (var e in extra) if (e != null) args.AppendQuoted(e);
     var env = new Dictionary<string, string>();
     // build.sh picks the allocator; only the training process should preload it.
@@ -147,6 +153,11 @@ Task("Diff").IsDependentOn("Build").Does(() =>
 Task("Regression").IsDependentOn("Build").Does(() => Happywhale("regression", HasArgument("update-baselines") ? "--update-baselines" : null,
     HasArgument("exact") ? "--exact" : null, HasArgument("seed") ? $"--seed={Argument<string>("seed")}" : null,
     HasArgument("seeds") ? $"--seeds={Argument<string>("seeds")}" : null));
+
+// The Slurm jobs of the latest submission (--ablation=NAME, --exp=NAME or --regression), and cancelling them.
+string[] Submission() => new[] { HasArgument("ablation") ? "--ablation=" + Argument<string>("ablation") : null, HasArgument("regression") ? "--regression" : null };
+Task("Status").IsDependentOn("Build").Does(() => Happywhale("status", Submission()));
+Task("Cancel").IsDependentOn("Build").Does(() => Happywhale("cancel", Submission()));
 
 Task("Clean").Does(() =>
 {

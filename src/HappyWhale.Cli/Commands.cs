@@ -27,9 +27,13 @@ static partial class Commands
           diff      A B                                                      keys that differ between two experiments
           score     --submission FILE --labels FILE                          MAP@5 of a submission CSV
           sync-tracking [--exp NAME]                                         replay spooled MLflow records, mark dead runs KILLED
+          status    [--ablation NAME | --exp NAME | --regression]            the Slurm jobs of the latest submission, failed ones with their log's end
+          cancel    [--ablation NAME | --exp NAME | --regression]            cancel those jobs
 
         NAME is a file under experiments/ (.yaml optional). --overlay NAME applies experiments/overlays/NAME.yaml
         (e.g. --overlay cpu shrinks any experiment to run on a CPU with the synthetic set). --repo DIR names the repository (default: found from here).
+        run, its stage verbs, ablation and regression take --executor=local|slurm: slurm computes every stage not yet cached as a Slurm job
+        and waits (--retry N resubmits failed jobs; --detach returns at once and a last job writes the results). See docs/slurm.md.
         """;
 
     public static int Run(CliArgs cli)
@@ -51,6 +55,9 @@ static partial class Commands
             "ablation" => Ablation(cli),
             "diff" => Diff(cli),
             "score" => Score(cli),
+            "status" => Status(cli),
+            "cancel" => Cancel(cli),
+            "stage" => RunStage(cli),
             "sync-tracking" => SyncTracking(cli.Get("exp") is null ? Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") : ExperimentTracking.TrackingUri(Load(cli, RepoRoot(cli))), RepoRoot(cli)),
             _ => throw new UserException($"unknown verb '{verb}'.\n{Usage}"),
         };
@@ -81,6 +88,8 @@ static partial class Commands
         var experiment = Load(cli, repoRoot, defaultExperiment);
         var options = Options(cli, repoRoot);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(experiment.Name)}[/] [grey]({Markup.Escape(Path.GetRelativePath(repoRoot, experiment.SourcePath))})[/]");
+        string file = cli.Get("exp") ?? defaultExperiment!;
+        if (OnExecutor(cli, repoRoot, "exp", file, [Planned(cli, file, experiment)], lastStage, ref options) is { } exit) return exit;
         if (!report)
         {
             SummaryTable.Print(new ExperimentPipeline(experiment, options).Run(lastStage), clock.Elapsed);
@@ -151,6 +160,7 @@ static partial class Commands
             ?? throw new UserException("ablation needs a name: --ablation NAME (a file under experiments/ablations/).");
         var ablation = AblationLoader.Load(Path.Combine(repoRoot, "experiments"), name);
         var options = Options(cli, repoRoot);
+        if (OnExecutor(cli, repoRoot, "ablation", name, Planned(name, ablation), StageNames.Evaluate, ref options) is { } exit) return exit;
         var first = ablation.Variants[0].Runs[0].Experiment;
 
         // MLflow: one parent run for the ablation, a live child run per variant and seed.
@@ -207,6 +217,7 @@ static partial class Commands
             AnsiConsole.MarkupLine($"baselines rewritten: {Markup.Escape(Path.GetRelativePath(repoRoot, RegressionSuite.BaselinesPath(repoRoot)))} [grey]({clock.Elapsed.TotalSeconds:F0} s)[/]");
             return 0;
         }
+        if (OnExecutor(cli, repoRoot, "regression", "ci", PlannedRegression(repoRoot), StageNames.Evaluate, ref options) is { } exit) return exit;
         int? seed = cli.Get("seed") is not { } text ? null
             : int.TryParse(text, out int s) && s >= 0 ? s : throw new UserException($"--seed={text}: a training seed is a whole number >= 0.");
         bool exact = cli.Has("exact");

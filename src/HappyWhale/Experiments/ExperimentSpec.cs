@@ -16,6 +16,9 @@ public sealed record ExperimentSpec
     public EvaluateSpec Evaluate { get; init; } = null!;
     public PseudoLabelSpec PseudoLabel { get; init; } = null!;
     public TrackingSpec Tracking { get; init; } = null!;
+    public CacheSpec Cache { get; init; } = null!;
+    public string Executor { get; init; } = "";
+    public SlurmSpec Slurm { get; init; } = null!;
 }
 
 public sealed record DataSpec

@@ -19,7 +19,7 @@ namespace HappyWhale.Pipeline;
 /// </summary>
 public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, PipelineOptions options, IPipelineObserver? observer = null)
 {
-    readonly StageCache _cache = new(options.CacheRoot, options.VerifyHashes);
+    readonly StageCache _cache = new(options.CacheRootFor(experiment.Spec), options.VerifyHashes);
     readonly List<StageRun> _runs = [];
     ExperimentSpec Spec => experiment.Spec;
 
@@ -30,7 +30,8 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
     {
         int last = StageNames.All.ToList().IndexOf(lastStage);
         if (last < 0) throw new ArgumentException($"unknown stage {lastStage}");
-        CheckDevice();
+        // A gate may leave the model stages to other machines (a planner, the report after cluster jobs).
+        if (options.Gate?.UsesDevice ?? true) CheckDevice();
         _cache.RemoveStale();
         CheckFinalSteps();
 
@@ -52,19 +53,20 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
         for (int phase = 0; ownModel && phase < sizes.Count; phase++)
         {
             previous = Train(phase, sizes[phase], prepared[sizes[phase]], previous);
-            history.AddRange(TrainStage.ReadHistory(previous.Folder));
+            if (previous.Outcome != CacheOutcome.Deferred) history.AddRange(TrainStage.ReadHistory(previous.Folder));
         }
         var own = ownModel ? FinalSteps(source, sizes, prepared, previous!, history) : null;
         if (last == 2) return Result(history, new Dictionary<string, double>());
 
         var models = EvaluationModels(own);
         var evaluated = Evaluate(source, models, prepared[sizes[^1]]);
+        if (evaluated.Outcome == CacheOutcome.Deferred) return Result(history, new Dictionary<string, double>());
         Evaluated = new(models, prepared[sizes[^1]], evaluated);
         return Result(history, EvaluateStage.ReadMetrics(evaluated.Folder));
     }
 
     PipelineResult Result(IReadOnlyList<EpochStats> history, IReadOnlyDictionary<string, double> metrics) =>
-        new(experiment.Name, _runs.ToList(), history, WithRoundMetrics(metrics), "", Device);
+        new(experiment.Name, _runs.ToList(), history, WithRoundMetrics(metrics), "", options.Gate?.DeviceOf(_runs) ?? Device);
 
     /// <summary>Resolves train.device before any stage runs (a wrong choice stops here), configures it and says what it is.</summary>
     void CheckDevice()
@@ -189,13 +191,21 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
 
     StageRun Stage(StageRequest request, string label, Func<string, JsonObject> compute)
     {
-        bool force = options.Forces(request.Stage);
-        var entry = _cache.GetOrCompute(request, compute, force, message => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]"));
+        var decision = options.Gate?.Decide(request, label, _cache) ?? (options.Forces(request.Stage) ? StageDecision.Force : StageDecision.Cache);
+        if (decision == StageDecision.Defer)
+        {
+            var deferred = new StageRun(request.Stage, label, request.Key, CacheOutcome.Deferred, TimeSpan.Zero,
+                _cache.EntryFolder(request.Stage, request.Key), CacheManifest.Pending(request));
+            _runs.Add(deferred);
+            return deferred;
+        }
+        var entry = _cache.GetOrCompute(request, compute, decision == StageDecision.Force, message => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]"));
         var run = new StageRun(request.Stage, label, entry.Key, entry.Outcome, entry.Elapsed, entry.Folder, entry.Manifest);
+        if (options.Gate is not null) run = options.Gate.Completed(run);
         _runs.Add(run);
         observer?.StageFinished(run);
-        string outcome = entry.Outcome == CacheOutcome.Hit ? "[green]cache hit[/]" : "[yellow]computed[/]";
-        AnsiConsole.MarkupLine($"{Markup.Escape(label)}: {outcome} [grey]{request.Stage}/{run.ShortKey} ({entry.Elapsed.TotalSeconds:F1} s)[/]");
+        string outcome = run.Outcome == CacheOutcome.Hit ? "[green]cache hit[/]" : "[yellow]computed[/]";
+        AnsiConsole.MarkupLine($"{Markup.Escape(label)}: {outcome} [grey]{request.Stage}/{run.ShortKey} ({run.Duration.TotalSeconds:F1} s)[/]");
         return run;
     }
 }

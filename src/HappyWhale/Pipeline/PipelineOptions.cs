@@ -10,6 +10,13 @@ public sealed record PipelineOptions(string RepoRoot, IReadOnlySet<string>? Forc
 
     public bool Forces(string stage) => Force is not null && (Force.Count == 0 || Force.Contains(stage));
 
+    /// <summary>Set by an executor that takes stages out of this process (see <see cref="IStageGate"/>); null = compute here.</summary>
+    public IStageGate? Gate { get; init; }
+
+    /// <summary>The experiment's cache.root (relative to the repository), or artifacts/cache.</summary>
+    public string CacheRootFor(HappyWhale.Experiments.ExperimentSpec spec) =>
+        string.IsNullOrWhiteSpace(spec.Cache?.Root) ? CacheRoot : RepoPath.Resolve(spec.Cache.Root, RepoRoot);
+
     /// <summary>Parses --force (all stages) or --force=train,evaluate.</summary>
     public static IReadOnlySet<string>? ParseForce(string? value)
     {

@@ -36,6 +36,16 @@ public static class RegressionSuite
             .Order(StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>Each experiment under experiments/ci/, loaded, with the data folders it names that are not here (skipped when any).</summary>
+    public static IEnumerable<(string Name, ResolvedExperiment Experiment, IReadOnlyList<string> Missing)> Experiments(string repoRoot)
+    {
+        foreach (var name in ExperimentNames(repoRoot))
+        {
+            var experiment = ExperimentLoader.Load(Path.Combine(repoRoot, "experiments"), name);
+            yield return (name, experiment, DataSourceResolver.MissingFolderRoots(experiment.Spec.Data, repoRoot));
+        }
+    }
+
     /// <summary>
     /// Runs every CI experiment once, at <paramref name="seed"/> (null: each experiment's own train.seed), and
     /// compares: below mean - max(3 sd, floor) fails, or with <paramref name="exact"/> any bit of difference from its seed's recorded value.

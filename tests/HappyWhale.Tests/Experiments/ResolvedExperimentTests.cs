@@ -67,7 +67,7 @@ public class ResolvedExperimentTests
         using var files = new ExperimentFiles();
         files.Write("e.yaml", "tracking:\n  uri: file:///x\ntrain:\n  seed: 9\n  batch_size: 4\ndata:\n  seed: 3\n");
         var tree = files.Load("e").Tree;
-        Assert.Equal(["name", "description", "data", "synth", "prepare", "model", "train", "evaluate", "pseudo_label", "tracking"], tree.Select(p => p.Key));
+        Assert.Equal(["name", "description", "data", "synth", "prepare", "model", "train", "evaluate", "pseudo_label", "cache", "executor", "slurm", "tracking"], tree.Select(p => p.Key));
         Assert.Equal("phases", tree["train"]!.AsObject().First().Key);
     }
 
