@@ -167,7 +167,7 @@ public static class PredictStage
             {
                 task = ctx.Add($"predict: preparing the {what} at {spec.ImageSize}px", total);
                 return task.AsRunningTotal();
-            }, StopOutcome);
+            }, StopOutcome, requireTraining: what != "photos");
         });
         foreach (var line in PrepareStage.ReportLines(summary, data))
             AnsiConsole.MarkupLine($"[grey]{Markup.Escape(what)}: {Markup.Escape(line)}[/]");
