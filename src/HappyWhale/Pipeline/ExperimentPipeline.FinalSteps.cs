@@ -55,11 +55,11 @@ public sealed partial class ExperimentPipeline
             StageRun? previous = null;
             for (int phase = 0; phase < sizes.Count; phase++)
             {
-                var request = TrainStage.Request(experiment, phase, sizes[phase], prepared[sizes[phase]].Key, previous?.Key, options.RepoRoot,
-                    ImageNetWeightsFor(previous)?.Key);
+                var weights = ImageNetWeightsFor(previous);
+                var request = TrainStage.Request(experiment, phase, sizes[phase], prepared[sizes[phase]].Key, previous?.Key, options.RepoRoot, weights?.Key);
                 request = request with { Inputs = new Dictionary<string, string>(request.Inputs) { [PseudoLabelStage.InputName] = roundLabels.Key } };
                 previous = Train(request, $"train round {round} phase {phase + 1} ({sizes[phase]}px)", Spec, phase, prepared[sizes[phase]], previous,
-                    images => PseudoLabelStage.WithLabels(RowSplit.Build(images.Rows, Spec.Data), images, roundLabels.Folder));
+                    images => PseudoLabelStage.WithLabels(RowSplit.Build(images.Rows, Spec.Data), images, roundLabels.Folder), weights);
                 history.AddRange(TrainStage.ReadHistory(previous.Folder));
             }
             model = previous!;
@@ -96,14 +96,15 @@ public sealed partial class ExperimentPipeline
         for (int phase = 0; phase < sizes.Count; phase++)
         {
             int phaseEpochs = spec.Train.Phases[phase].Epochs;
+            var weights = ImageNetWeightsFor(previous);
             var request = FinalFit.Request(experiment, phase, sizes[phase], phaseEpochs, prepared[sizes[phase]].Key, previous?.Key, foldRun.Key, labels?.Key,
-                options.RepoRoot, ImageNetWeightsFor(previous)?.Key);
+                options.RepoRoot, weights?.Key);
             previous = Train(request, $"final fit phase {phase + 1} ({sizes[phase]}px, {phaseEpochs} epochs)", spec, phase, prepared[sizes[phase]], previous,
                 images =>
                 {
                     var all = RowSplit.BuildAll(images.Rows, Spec.Data);
                     return labels is null ? all : PseudoLabelStage.WithLabels(all, images, labels.Folder);
-                });
+                }, weights);
         }
         return previous!;
     }

@@ -122,19 +122,22 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
         return run;
     }
 
-    StageRun Train(int phase, int size, StageRun prepared, StageRun? previous) =>
-        Train(TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot, ImageNetWeightsFor(previous)?.Key),
-            $"train phase {phase + 1} ({size}px)", Spec, phase, prepared, previous, split: null);
+    StageRun Train(int phase, int size, StageRun prepared, StageRun? previous)
+    {
+        var weights = ImageNetWeightsFor(previous);
+        return Train(TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot, weights?.Key),
+            $"train phase {phase + 1} ({size}px)", Spec, phase, prepared, previous, split: null, weights);
+    }
 
     /// <summary>The converted ImageNet weights a first phase starts from (model.pretrained: imagenet), else null.</summary>
     StageRun? ImageNetWeightsFor(StageRun? previous) =>
         previous is null && ImageNetPackage.IsRequestedBy(Spec.Model.Pretrained) ? ImageNetWeights() : null;
 
     /// <param name="split">the rows to train on, from the prepared set; null = the fold.</param>
+    /// <param name="weights">the converted ImageNet weights the request's key names (a first phase with model.pretrained: imagenet).</param>
     StageRun Train(StageRequest request, string label, ExperimentSpec spec, int phase, StageRun prepared, StageRun? previous,
-        Func<PreparedSet, RowSplit>? split)
+        Func<PreparedSet, RowSplit>? split, StageRun? weights = null)
     {
-        var weights = ImageNetWeightsFor(previous);
         return Stage(request, label, folder =>
         {
             using var images = PreparedSet.Open(prepared.Folder);
