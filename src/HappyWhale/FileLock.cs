@@ -23,16 +23,21 @@ public sealed class FileLock : IDisposable
         try { stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
         catch (IOException) { return null; }
         // Windows refuses to delete an open file, so there is nothing to check there.
-        if (OperatingSystem.IsWindows()) return new FileLock(path, stream);
+        if (OperatingSystem.IsWindows() || IsNamedBy(path, stream)) return new FileLock(path, stream);
+        stream.Dispose();
+        return null;
+    }
+
+    /// <summary>Whether <paramref name="path"/> still names the file <paramref name="stream"/> has open (stamps a new modification time on it).</summary>
+    public static bool IsNamedBy(string path, FileStream stream)
+    {
         try
         {
             File.SetLastWriteTimeUtc(stream.SafeFileHandle, UniqueStamp());
             // Read back through the handle: a file system that keeps coarser times rounds both sides alike.
-            if (File.GetLastWriteTimeUtc(stream.SafeFileHandle) == File.GetLastWriteTimeUtc(path)) return new FileLock(path, stream);
+            return File.GetLastWriteTimeUtc(stream.SafeFileHandle) == File.GetLastWriteTimeUtc(path);
         }
-        catch (IOException) { }
-        stream.Dispose();
-        return null;
+        catch (IOException) { return false; }
     }
 
     /// <summary>Waits for the lock (polling, up to <paramref name="maxDelay"/> apart); null after <paramref name="timeout"/>.</summary>

@@ -172,7 +172,8 @@ public sealed class FolderSource : IImageSource, IDisposable
 
     // ZipArchive is not thread-safe: entries are copied to memory one at a time (images are small), decoded in parallel.
     // A few hundred bytes of zip can inflate to gigabytes, so the copy is bounded: first by the size the archive
-    // declares, then by the bytes actually inflated, which a crafted archive can make larger than declared.
+    // declares, then by the bytes actually inflated, which a crafted archive can make larger than declared
+    // (.NET 10's reader already stops at the declared size; the count keeps the bound if a reader does not).
     internal static Stream ReadEntry(ZipArchive archive, ZipArchiveEntry entry, long maxBytes)
     {
         if (entry.Length > maxBytes)

@@ -78,7 +78,14 @@ public static class RegressionSuite
     public static IReadOnlyList<Baseline> UpdateBaselines(PipelineOptions options, IReadOnlyList<int>? seeds, Action<string> log)
     {
         string path = BaselinesPath(options.RepoRoot);
-        var old = RegressionCheck.Read(path);
+        IReadOnlyList<Baseline> old;
+        try { old = RegressionCheck.Read(path); }
+        catch (UserException e)
+        {
+            // Rewriting is the fix the message asks for; only floors and seeds of the old file are lost.
+            log($"the old baselines are not read ({e.Message}); they are written anew");
+            old = [];
+        }
         var result = new List<Baseline>();
         var measured = new HashSet<string>();
         foreach (var name in ExperimentNames(options.RepoRoot))

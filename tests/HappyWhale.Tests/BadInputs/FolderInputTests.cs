@@ -28,6 +28,18 @@ public class FolderInputTests
         return path;
     }
 
+    /// <summary>The offsets of sp/a/extra.png's local header (name at +30) and central directory header (name at +46).</summary>
+    static IEnumerable<(int Offset, bool Central)> ExtraEntryHeaders(byte[] zip)
+    {
+        var name = Encoding.ASCII.GetBytes("sp/a/extra.png");
+        for (int i = 0; i + 46 + name.Length < zip.Length; i++)
+        {
+            uint signature = BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(i));
+            if (signature == 0x04034b50 && zip.AsSpan(i + 30, name.Length).SequenceEqual(name)) yield return (i, false);
+            if (signature == 0x02014b50 && zip.AsSpan(i + 46, name.Length).SequenceEqual(name)) yield return (i, true);
+        }
+    }
+
     [Fact]
     public void A_zip_entry_declaring_more_than_max_zip_entry_bytes_is_refused_before_it_is_inflated()
     {
@@ -44,13 +56,11 @@ public class FolderInputTests
         string path = ZipWith(repo, new byte[200_000]);
         // Both headers claim 100 bytes; the deflate stream still holds 200,000.
         var bytes = File.ReadAllBytes(path);
-        var name = Encoding.ASCII.GetBytes("sp/a/extra.png");
         int patched = 0;
-        for (int i = 0; i + 46 < bytes.Length; i++)
+        foreach (var (offset, central) in ExtraEntryHeaders(bytes))
         {
-            uint signature = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(i));
-            if (signature == 0x04034b50 && bytes.AsSpan(i + 30, name.Length).SequenceEqual(name)) { BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(i + 22), 100); patched++; }
-            if (signature == 0x02014b50 && bytes.AsSpan(i + 46, name.Length).SequenceEqual(name)) { BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(i + 24), 100); patched++; }
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(offset + (central ? 24 : 22)), 100);
+            patched++;
         }
         Assert.Equal(2, patched);
         File.WriteAllBytes(path, bytes);
@@ -64,10 +74,8 @@ public class FolderInputTests
         using var repo = Repository();
         string path = ZipWith(repo, new byte[50_000]);
         var bytes = File.ReadAllBytes(path);
-        var name = Encoding.ASCII.GetBytes("sp/a/extra.png");
-        int local = Enumerable.Range(0, bytes.Length - 30).First(i => BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(i)) == 0x04034b50
-                                                                       && bytes.AsSpan(i + 30, name.Length).SequenceEqual(name));
-        int data = local + 30 + name.Length + BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(local + 28));
+        int local = ExtraEntryHeaders(bytes).First(h => !h.Central).Offset;
+        int data = local + 30 + BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(local + 26)) + BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(local + 28));
         for (int i = data + 2; i < data + 40; i++) bytes[i] ^= 0x5A;
         File.WriteAllBytes(path, bytes);
         AssertRefused(repo, ["prepare", "--exp", "f"], ["z.zip:sp/a/extra.png: cannot inflate the zip entry, the archive is corrupt"]);
@@ -105,7 +113,7 @@ public class FolderInputTests
     }
 
     [Fact]
-    public void A_file_name_with_a_comma_is_refused() 
+    public void A_file_name_with_a_comma_is_refused()
     {
         using var repo = Repository();
         string root = Folder(repo);
