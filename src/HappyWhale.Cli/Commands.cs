@@ -19,8 +19,10 @@ static partial class Commands
           prepare   --exp NAME ...                                           up to prepare
           train     --exp NAME ...                                           up to train
           evaluate  --exp NAME ...                                           up to evaluate
+          predict   --exp NAME --images DIR_OR_ZIP [--gallery DIR_OR_ZIP] [--top 5] [--out DIR] [--sheet 20]
+                                                                             identify new photos: predictions.csv, matches.html, matches.png
           ablation  --ablation NAME                                          every variant x seed, then report.md + charts
-          regression [--update-baselines]                                    run experiments/ci/ and compare with baselines.yaml
+          regression [--seed N] [--exact] [--update-baselines [--seeds 1,2,3]]  run experiments/ci/ at one seed against baselines.yaml
           show      --exp NAME [--set ...]                                   print the resolved experiment
           diff      A B                                                      keys that differ between two experiments
           score     --submission FILE --labels FILE                          MAP@5 of a submission CSV
@@ -37,7 +39,8 @@ static partial class Commands
     public static int Run(CliArgs cli)
     {
         string verb = cli.Verb;
-        if (verb is "help" or "--help" or "-h") { AnsiConsole.WriteLine(Usage); return 0; }
+        if (verb is "help" or "--help" or "-h" || cli.Has("help")) { AnsiConsole.WriteLine(Usage); return 0; }
+        CliOptions.Check(cli);
         return verb switch
         {
             "run" => RunPipeline(cli, StageNames.Evaluate, report: true),
@@ -46,6 +49,7 @@ static partial class Commands
             "prepare" => RunPipeline(cli, StageNames.Prepare, report: false),
             "train" => RunPipeline(cli, StageNames.Train, report: false),
             "evaluate" => RunPipeline(cli, StageNames.Evaluate, report: false),
+            "predict" => Predict(cli),
             "show" => Show(cli),
             "regression" => Regression(cli),
             "ablation" => Ablation(cli),
@@ -54,7 +58,7 @@ static partial class Commands
             "status" => Status(cli),
             "cancel" => Cancel(cli),
             "stage" => RunStage(cli),
-            "sync-tracking" => SyncTracking(cli.Get("exp") is null ? Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") : ExperimentLogger.TrackingUri(Load(cli, RepoRoot(cli))), RepoRoot(cli)),
+            "sync-tracking" => SyncTracking(cli.Get("exp") is null ? Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") : ExperimentTracking.TrackingUri(Load(cli, RepoRoot(cli))), RepoRoot(cli)),
             _ => throw new UserException($"unknown verb '{verb}'.\n{Usage}"),
         };
     }
@@ -84,37 +88,55 @@ static partial class Commands
         var experiment = Load(cli, repoRoot, defaultExperiment);
         var options = Options(cli, repoRoot);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(experiment.Name)}[/] [grey]({Markup.Escape(Path.GetRelativePath(repoRoot, experiment.SourcePath))})[/]");
-        if (report) SyncTracking(ExperimentLogger.TrackingUri(experiment), repoRoot, quietWhenIdle: true);
         string file = cli.Get("exp") ?? defaultExperiment!;
         if (OnExecutor(cli, repoRoot, "exp", file, [Planned(cli, file, experiment)], lastStage, ref options) is { } exit) return exit;
-
-        var result = new ExperimentPipeline(experiment, options).Run(lastStage);
-        if (report)
+        if (!report)
         {
-            result = result with { RunFolder = RunFolder.Write(options.RunsRoot, experiment, result) };
-            var tracker = TrackerFactory.Create(ExperimentLogger.TrackingUri(experiment), repoRoot);
-            var run = ExperimentLogger.Log(tracker, experiment, result, repoRoot);
-            AnsiConsole.MarkupLine($"[grey]MLflow run {run.RunId} in experiment '{Markup.Escape(ExperimentLogger.ExperimentName(experiment))}'[/]");
+            SummaryTable.Print(new ExperimentPipeline(experiment, options).Run(lastStage), clock.Elapsed);
+            return 0;
         }
+        using var tracking = OpenTracking(ExperimentTracking.TrackingUri(experiment), repoRoot);
+        var (result, runId) = RunTracked(tracking, experiment, options);
+        AnsiConsole.MarkupLine($"[grey]MLflow run {runId} in experiment '{Markup.Escape(ExperimentTracking.ExperimentName(experiment))}'[/]");
         SummaryTable.Print(result, clock.Elapsed);
         return 0;
     }
 
-    /// <summary>Marks runs of dead processes KILLED and replays the MLflow spool; prints what it did. Never fails the caller.</summary>
-    static int SyncTracking(string? trackingUri, string repoRoot, bool quietWhenIdle = false)
+    /// <summary>Tracking for this process: runs of processes that died are ended KILLED first (and pushed with the others).</summary>
+    static TrackingSession OpenTracking(string trackingUri, string repoRoot)
     {
-        SyncResult r;
-        try { r = TrackingSync.Run(trackingUri, repoRoot); }
-        catch (Exception e) when (e is IOException or TimeoutException or MlflowRestException or ArgumentException or UnauthorizedAccessException)
+        var tracking = TrackingSession.Open(trackingUri, repoRoot, message => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(message)}[/]"));
+        if (tracking.RecoverAbandoned() is { Count: > 0 } killed)
+            AnsiConsole.MarkupLine($"[grey]tracking: {killed.Count} abandoned run(s) marked KILLED[/]");
+        return tracking;
+    }
+
+    /// <summary>One experiment up to evaluate with its live MLflow run; the run folder is written before the run ends.</summary>
+    static (PipelineResult Result, string RunId) RunTracked(TrackingSession tracking, ResolvedExperiment experiment, PipelineOptions options, string? parentRunId = null)
+    {
+        var run = ExperimentTracking.Start(tracking, experiment, options.RepoRoot, parentRunId);
+        try
         {
-            AnsiConsole.MarkupLine($"[yellow]tracking sync skipped: {Markup.Escape(e.Message)}[/]");
-            return 0;
+            var result = new ExperimentPipeline(experiment, options, run).Run(StageNames.Evaluate);
+            result = result with { RunFolder = RunFolder.Write(options.RunsRoot, experiment, result) };
+            run.Finish(result);
+            return (result, run.RunId);
         }
-        bool idle = r.Replay.Replayed + r.Replay.Skipped + r.Replay.Rejected + r.Replay.Remaining + r.KilledRuns == 0;
-        if (idle && quietWhenIdle) return 0;
+        catch (Exception e)
+        {
+            run.Fail(e);
+            throw;
+        }
+    }
+
+    /// <summary>Marks runs of dead processes KILLED and pushes what the server lacks; prints what it did.</summary>
+    static int SyncTracking(string? trackingUri, string repoRoot)
+    {
+        var r = TrackingSession.Sync(trackingUri, repoRoot, message => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(message)}[/]"));
         var where = r.Server is null ? "file store" : Markup.Escape(r.Server);
-        AnsiConsole.MarkupLine($"[grey]tracking ({where}): {r.Replay.Replayed} spooled record(s) replayed, {r.Replay.Skipped} already there, {r.Replay.Rejected} rejected, {r.Replay.Remaining} still spooled; {r.KilledRuns} abandoned run(s) marked KILLED[/]");
-        if (r.Replay.StoppedBecause is { } why) AnsiConsole.MarkupLine($"[yellow]replay stopped: {Markup.Escape(why)}[/]");
+        AnsiConsole.MarkupLine($"[grey]tracking ({where}): {r.Killed.Count} abandoned run(s) marked KILLED; {r.Push.Records} record(s) of {r.Push.Runs} run(s) " +
+                               $"sent in {r.Push.Requests} request(s); {r.Push.Pending} run(s) still pending[/]");
+        if (r.StoppedBecause is { } why) AnsiConsole.MarkupLine($"[yellow]push stopped: {Markup.Escape(why)}[/]");
         return 0;
     }
 
@@ -139,23 +161,30 @@ static partial class Commands
         var ablation = AblationLoader.Load(Path.Combine(repoRoot, "experiments"), name);
         var options = Options(cli, repoRoot);
         if (OnExecutor(cli, repoRoot, "ablation", name, Planned(name, ablation), StageNames.Evaluate, ref options) is { } exit) return exit;
-        var runs = AblationRunner.Run(ablation, options, line => AnsiConsole.MarkupLine($"[bold]{Markup.Escape(line)}[/]"));
-        var rows = AblationReport.Summarise(ablation, runs);
-        string folder = Path.Combine(options.ArtifactsRoot, "reports", ablation.Name);
-        string report = AblationReport.Write(folder, ablation, runs, rows);
+        var first = ablation.Variants[0].Runs[0].Experiment;
 
-        // MLflow: one parent run for the ablation, a child run per variant and seed.
-        var tracker = TrackerFactory.Create(ExperimentLogger.TrackingUri(runs[0].Experiment), repoRoot);
-        var parent = tracker.StartRun(ExperimentLogger.ExperimentName(runs[0].Experiment), $"ablation/{ablation.Name}",
+        // MLflow: one parent run for the ablation, a live child run per variant and seed.
+        using var tracking = OpenTracking(ExperimentTracking.TrackingUri(first), repoRoot);
+        var parent = tracking.StartRun(ExperimentTracking.ExperimentName(first), $"ablation/{ablation.Name}",
             new Dictionary<string, string> { ["happywhale.ablation"] = ablation.Name });
-        foreach (var run in runs)
+        IReadOnlyList<AblationRun> runs;
+        IReadOnlyList<AblationRow> rows;
+        string report;
+        try
         {
-            var result = run.Result with { RunFolder = RunFolder.Write(options.RunsRoot, run.Experiment, run.Result) };
-            ExperimentLogger.Log(tracker, run.Experiment, result, repoRoot, parent.RunId);
+            runs = AblationRunner.Run(ablation, options, line => AnsiConsole.MarkupLine($"[bold]{Markup.Escape(line)}[/]"),
+                experiment => RunTracked(tracking, experiment, options, parent.RunId).Result);
+            rows = AblationReport.Summarise(ablation, runs);
+            report = AblationReport.Write(Path.Combine(options.ArtifactsRoot, "reports", ablation.Name), ablation, runs, rows);
+            foreach (var row in rows.Where(r => !double.IsNaN(r.Mean))) parent.LogMetric($"{ablation.Metric}_{row.Variant}", row.Mean);
+            foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(report)!).Order(StringComparer.Ordinal)) parent.LogArtifact(file);
+            parent.End(RunStatus.Finished);
         }
-        foreach (var row in rows.Where(r => !double.IsNaN(r.Mean))) parent.LogMetric($"{ablation.Metric}_{row.Variant}", row.Mean);
-        parent.LogArtifact(report);
-        parent.End(RunStatus.Finished);
+        catch (Exception e)
+        {
+            parent.Fail(e);
+            throw;
+        }
 
         var table = new Table().Title($"ablation {Markup.Escape(ablation.Name)}").AddColumn("variant").AddColumn("changes")
             .AddColumn(new TableColumn($"{ablation.Metric} mean ± sd").RightAligned()).AddColumn(new TableColumn("Δ").RightAligned())
@@ -175,21 +204,36 @@ static partial class Commands
         var clock = Stopwatch.StartNew();
         string repoRoot = RepoRoot(cli);
         var options = Options(cli, repoRoot);
-        if (OnExecutor(cli, repoRoot, "regression", "ci", PlannedRegression(repoRoot), StageNames.Evaluate, ref options) is { } exit) return exit;
-        var outcome = RegressionSuite.Run(options, line => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(line)}[/]"));
+        void Log(string line) => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(line)}[/]");
         if (cli.Has("update-baselines"))
         {
-            string path = RegressionSuite.BaselinesPath(repoRoot);
-            RegressionCheck.Write(path, RegressionSuite.Updated(RegressionCheck.Read(path), outcome.Metrics));
-            AnsiConsole.MarkupLine($"baselines rewritten: {Markup.Escape(Path.GetRelativePath(repoRoot, path))}");
+            if (cli.Get("executor") == ExecutorNames.Slurm)
+                throw new UserException("--update-baselines trains every seed of every CI experiment here; drop --executor=slurm (the check itself runs on Slurm).");
+            var baselines = RegressionSuite.UpdateBaselines(options, cli.Get("seeds") is { } list ? RegressionSuite.ParseSeeds(list) : null, Log);
+            var measured = new Table().Title("baselines").AddColumn("experiment").AddColumn("metric").AddColumn("seeds").AddColumn("values")
+                .AddColumn(new TableColumn("mean ± sd").RightAligned()).AddColumn(new TableColumn("fails below").RightAligned());
+            foreach (var b in baselines)
+                measured.AddRow(Markup.Escape(b.Experiment), b.Metric, string.Join(", ", b.Seeds), string.Join(", ", b.Values.Select(v => v.ToString("F4"))),
+                    $"{b.Mean:F4} ± {b.StdDev:F4}", $"{b.Threshold:F4}");
+            AnsiConsole.Write(measured);
+            AnsiConsole.MarkupLine($"baselines rewritten: {Markup.Escape(Path.GetRelativePath(repoRoot, RegressionSuite.BaselinesPath(repoRoot)))} [grey]({clock.Elapsed.TotalSeconds:F0} s)[/]");
             return 0;
         }
-        var table = new Table().Title("regression").AddColumn("experiment").AddColumn("metric")
-            .AddColumn(new TableColumn("baseline").RightAligned()).AddColumn(new TableColumn("tolerance").RightAligned())
+        int? seed = cli.Get("seed") is not { } text ? null
+            : int.TryParse(text, out int s) && s >= 0 ? s : throw new UserException($"--seed={text}: a training seed is a whole number >= 0.");
+        bool exact = cli.Has("exact");
+        if (OnExecutor(cli, repoRoot, "regression", "ci", PlannedRegression(options, seed), StageNames.Evaluate, ref options) is { } exit) return exit;
+        var outcome = RegressionSuite.Run(options, seed, exact, Log);
+        var table = new Table().Title(exact ? "regression (--exact: the recorded value of the seed, bit for bit)" : "regression")
+            .AddColumn("experiment").AddColumn("metric").AddColumn(new TableColumn("seed").RightAligned())
+            .AddColumn(new TableColumn(exact ? "recorded" : "baseline mean ± sd").RightAligned())
+            .AddColumn(new TableColumn(exact ? "" : "fails below").RightAligned())
             .AddColumn(new TableColumn("now").RightAligned()).AddColumn(new TableColumn("change").RightAligned()).AddColumn("status");
         foreach (var r in outcome.Rows)
-            table.AddRow(Markup.Escape(r.Experiment), r.Metric, $"{r.Baseline:F4}", $"{r.Tolerance:F4}",
-                r.Actual is { } a ? $"{a:F4}" : "missing", r.Change is { } c ? $"{c:+0.0000;-0.0000;0.0000}" : "",
+            table.AddRow(Markup.Escape(r.Experiment), r.Metric, $"{r.Seed}",
+                exact ? (r.Expected is { } e ? e.ToString("R") : "not recorded") : $"{r.Baseline.Mean:F4} ± {r.Baseline.StdDev:F4}",
+                exact ? "" : $"{r.Baseline.Threshold:F4}",
+                r.Actual is { } a ? (exact ? a.ToString("R") : $"{a:F4}") : "missing", r.Change is { } c ? $"{c:+0.0000;-0.0000;0.0000}" : "",
                 r.Fell ? "[red]FELL[/]" : "[green]ok[/]");
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"[grey]{clock.Elapsed.TotalSeconds:F0} s[/]");
@@ -197,7 +241,9 @@ static partial class Commands
             throw new UserException($"no baselines to compare with in {RegressionSuite.BaselinesPath(repoRoot)}; create them with --update-baselines.");
         if (outcome.Failed)
         {
-            AnsiConsole.MarkupLine($"[red]regression: {outcome.Rows.Count(r => r.Fell)} metric(s) fell beyond their tolerance[/]");
+            AnsiConsole.MarkupLine(exact
+                ? $"[red]regression --exact: {outcome.Rows.Count(r => r.Fell)} metric(s) differ from the value recorded for their seed[/]"
+                : $"[red]regression: {outcome.Rows.Count(r => r.Fell)} metric(s) fell below mean - max(3 sd, floor) of their baseline[/]");
             return 3;
         }
         return 0;
@@ -222,15 +268,15 @@ static partial class Commands
             table.AddRow(Markup.Escape(d.Key), Markup.Escape(d.A ?? "(absent)"), Markup.Escape(d.B ?? "(absent)"));
         AnsiConsole.Write(table);
 
-        // The metrics of each experiment's latest finished run in the local MLflow store.
-        var store = TrackerFactory.ResolveFileStoreRoot(ExperimentLogger.TrackingUri(a), repoRoot);
-        if (!TrackerFactory.IsHttp(ExperimentLogger.TrackingUri(a)) && Directory.Exists(store))
+        // The metrics of each experiment's latest finished run in the MLflow journal (the local store, also with a server).
+        var store = TrackingSession.JournalRoot(ExperimentTracking.TrackingUri(a), repoRoot);
+        if (Directory.Exists(store))
         {
             var reader = new MlflowFileStoreReader(store);
             IReadOnlyDictionary<string, double> Latest(ResolvedExperiment e)
             {
                 // ListRuns is empty when the experiment does not exist.
-                var run = reader.ListRuns(ExperimentLogger.ExperimentName(e)).FirstOrDefault(r => r.RunName == e.Name && r.Status == RunStatus.Finished);
+                var run = reader.ListRuns(ExperimentTracking.ExperimentName(e)).FirstOrDefault(r => r.RunName == e.Name && r.Status == RunStatus.Finished);
                 return run is null ? new Dictionary<string, double>() : reader.ReadLatestMetrics(run);
             }
             var ma = Latest(a);

@@ -72,9 +72,11 @@ static partial class Commands
     static IReadOnlyList<PlannedExperiment> Planned(string ablationName, AblationSpec ablation) =>
         ablation.Variants.SelectMany(v => v.Runs.Select(r => new PlannedExperiment(ExperimentRef.ForAblationRun(ablationName, v.Name, r.Seed), r.Experiment))).ToList();
 
-    static IReadOnlyList<PlannedExperiment> PlannedRegression(string repoRoot) =>
-        RegressionSuite.Experiments(repoRoot).Where(e => e.Missing.Count == 0)
-            .Select(e => new PlannedExperiment(ExperimentRef.ForExperiment(e.Name, [], []), e.Experiment)).ToList();
+    /// <summary>The CI experiments the check runs, at --seed as RegressionSuite loads them (it says which it skips).</summary>
+    static IReadOnlyList<PlannedExperiment> PlannedRegression(PipelineOptions options, int? seed) =>
+        RegressionSuite.Experiments(options, seed, _ => { })
+            .Select(e => new PlannedExperiment(ExperimentRef.ForExperiment(e.Name, seed is { } s ? [string.Create(CultureInfo.InvariantCulture, $"train.seed={s}")] : [], []),
+                e.Experiment)).ToList();
 
     static int Retry(CliArgs cli)
     {

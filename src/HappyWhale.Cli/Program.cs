@@ -11,8 +11,10 @@ try
 }
 catch (Exception e) when (e is UserException or InvalidDataException or FileNotFoundException)
 {
-    // Bad input named by file and line: the message is the whole story.
-    AnsiConsole.MarkupLine("[red]error:[/] " + Markup.Escape(e.Message));
+    // Bad input named by file and line: the message is the whole story. Written unwrapped, so a path
+    // and its file:line:column stay whole (the console would break them at its width).
+    AnsiConsole.Markup("[red]error:[/] ");
+    Console.WriteLine(e.Message);
     return 2;
 }
 catch (Exception e)

@@ -19,7 +19,7 @@ public static class TrainerOverhead
     {
         torch.set_num_threads(Environment.ProcessorCount);
         var spec = ExperimentLoader.Load(Path.Combine(RepoPaths.Root, "experiments"), "quickstart",
-            ["train.augment.hflip=0", "train.validate_each_epoch=false", $"train.batch_size={batch}"]).Spec;
+            ["model.backbone=efficientnet_b0", "model.pretrained=null", "train.augment.hflip=0", "train.validate_each_epoch=false", $"train.batch_size={batch}"]).Spec;
         int classes = 64;
         using var data = rand(new long[] { images, 3, imageSize, imageSize }, generator: new Generator(1, CPU));
         var labels = Enumerable.Range(0, images).Select(i => (long)(i % classes)).ToList();

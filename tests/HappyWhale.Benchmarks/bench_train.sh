@@ -2,7 +2,7 @@
 # Training throughput, HappyWhale's Trainer against a plain PyTorch script (train_peer.py, Debian's python3-torch)
 # on the same model, image size, batch, prepared rows and number of steps, one after the other, then a
 # contention row (the trainer again while one `yes >/dev/null` runs). Usage: tests/HappyWhale.Benchmarks/bench_train.sh
-# Environment: SKIP_BUILD=1 reuses the build; BENCH_ROWS="omniglot b0_64 b0_128" picks rows.
+# Environment: SKIP_BUILD=1 reuses the build; BENCH_ROWS="omniglot b0_64 b0_128" picks rows; BENCH_QUICK=1 runs 3 steps a row.
 # Measure alone: any other busy process on the machine changes every figure.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -25,20 +25,22 @@ coretype=$(openblas_coretype)
 echo "== BLAS and kernels"
 echo "HappyWhale: libtorch 2.10.0 (NuGet libtorch-cpu-linux-x64) with its own oneMKL and oneDNN, which pick kernels from CPUID:"
 ONEDNN_VERBOSE=1 MKL_VERBOSE=1 dotnet "$bench" blas-probe 2>&1 | grep -E "info,cpu,isa|info,oneDNN|MKL_VERBOSE oneMKL" | sed 's/^/  /' | cut -c1-160
-echo "PyTorch peer: Debian python3-torch (BLAS_INFO=generic: the system libblas.so.3), OPENBLAS_CORETYPE=${coretype:-<OpenBLAS's own detection>}:"
+echo "PyTorch peer: Debian python3-torch (BLAS_INFO=generic: the system libblas.so.3), OPENBLAS_CORETYPE=${coretype:-OpenBLAS auto-detection}:"
 peer_env "$coretype" "$python" - <<'PY' | sed 's/^/  /'
 import torch, numpy, threadpoolctl
 print("torch", torch.__version__, "| oneDNN", torch.backends.mkldnn.is_available(), "| numpy", numpy.__version__)
 for p in threadpoolctl.threadpool_info():
     print(f"{p['user_api']}: {p['internal_api']} {p.get('version')} kernel={p.get('architecture')} threads={p['num_threads']} ({p['filepath']})")
 PY
-peer_env "$coretype" env DNNL_VERBOSE=1 "$python" -c "import torch; torch.nn.functional.conv2d(torch.rand(1,3,8,8), torch.rand(4,3,3,3))" 2>&1 \
-  | grep -E "info,cpu,isa|dnnl_verbose,info,oneDNN" | sed 's/^/  /' | head -2
+peer_env "$coretype" env DNNL_VERBOSE=1 ONEDNN_VERBOSE=1 "$python" -c \
+  "import torch; torch.nn.functional.conv2d(torch.rand(8,64,32,32), torch.rand(64,64,3,3), padding=1)" 2>&1 \
+  | grep -E "info,cpu,isa|verbose,info,oneDNN" | sed 's/^/  /' | head -2 || true
 
 rows=(${BENCH_ROWS:-omniglot b0_64 b0_128})
 declare -A exp=([omniglot]=omniglot [b0_64]=quickstart [b0_128]=quickstart)
 declare -A sets=([omniglot]="" [b0_64]="" [b0_128]="--set prepare.image_size=128")
 declare -A steps=([omniglot]="--steps 60 --warmup 5" [b0_64]="--steps 40 --warmup 5" [b0_128]="--steps 15 --warmup 3")
+if [[ "${BENCH_QUICK:-}" == 1 ]]; then for r in "${!steps[@]}"; do steps[$r]="--steps 3 --warmup 1"; done; fi   # a smoke run of the script itself
 declare -A label=([omniglot]="ResNet-18 32px gray, batch 64 (omniglot)" [b0_64]="EfficientNet-B0 64px, batch 32 (quickstart)" [b0_128]="EfficientNet-B0 128px, batch 32")
 
 for r in "${rows[@]}"; do

@@ -21,7 +21,7 @@ dotnet tests/HappyWhale.Benchmarks/bin/Release/net10.0/HappyWhale.Benchmarks.dll
 source tests/HappyWhale.Benchmarks/peer_env.sh
 ensure_peer_packages python3-numpy libopenblas0-pthread python3-threadpoolctl
 coretype=$(openblas_coretype)
-echo "numpy peer: OPENBLAS_CORETYPE=${coretype:-<OpenBLAS's own detection>}"
+echo "numpy peer: OPENBLAS_CORETYPE=${coretype:-OpenBLAS auto-detection}"
 peer_env "$coretype" "$python" tests/HappyWhale.Benchmarks/knn_numpy.py "$out/knn" "${NUMPY_REPEATS:-3}" | tee "$out/knn_numpy.json"
 
 # 3) compare.

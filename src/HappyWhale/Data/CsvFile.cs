@@ -8,6 +8,25 @@ namespace HappyWhale.Data;
 /// </summary>
 public static class CsvFile
 {
+    /// <summary>
+    /// Why a name cannot be a field of these files (a comma, a double quote or a line break would split or
+    /// break the row of index.csv and of a submission), or null when it can.
+    /// </summary>
+    public static string? UnsafeField(string name) =>
+        name.Contains(',') ? "a comma"
+        : name.Contains('"') ? "a double quote"
+        : name.Contains('\n') || name.Contains('\r') ? "a line break"
+        : null;
+
+    /// <summary>
+    /// As <see cref="UnsafeField"/>, plus whitespace: image names and individual ids, which a submission row
+    /// ("image,id id id id id") separates by spaces.
+    /// </summary>
+    public static string? UnsafeName(string name) => UnsafeField(name) ?? (name.Any(char.IsWhiteSpace) ? "whitespace" : null);
+
+    /// <summary>A name as it can be printed on one line of a message.</summary>
+    public static string Printable(string name) => name.Replace("\r", "\\r").Replace("\n", "\\n");
+
     /// <summary>Writes a header and rows, each ended by '\n', as UTF-8 without a BOM (the layout the readers expect).</summary>
     public static void Write(string path, IReadOnlyList<string> header, IEnumerable<string> rows)
     {
@@ -69,9 +88,15 @@ public static class CsvFile
         var columns = accepted.FirstOrDefault(h => string.Join(',', h) == header);
         if (columns is null)
         {
-            var names = header.Split(',').Select(h => h.Trim()).ToHashSet();
+            var names = header.Split(',').Select(h => h.Trim()).ToList();
             var missing = expectedHeader.Where(h => !names.Contains(h)).ToList();
-            string detail = missing.Count > 0 ? $"missing column(s) {string.Join(", ", missing)}" : "columns in the wrong order";
+            var extra = names.Where(n => !accepted.Any(h => h.Contains(n))).ToList();
+            string detail = string.Join("; ", new[]
+            {
+                missing.Count > 0 ? $"missing column(s) {string.Join(", ", missing)}" : "",
+                extra.Count > 0 ? $"extra column(s) {string.Join(", ", extra.Select(e => e.Length == 0 ? "(empty name)" : e))}" : "",
+            }.Where(d => d.Length > 0));
+            if (detail.Length == 0) detail = names.Count == names.Distinct().Count() ? "columns in the wrong order" : "a column named twice";
             problems.Add(new BadItem(path, 1, $"header is '{header}', expected {expected} ({detail})", Fatal: true));
             return result;
         }

@@ -17,14 +17,17 @@ public sealed class FolderSource : IImageSource, IDisposable
     readonly IReadOnlyList<string> _roots;
     readonly double _queryShare, _newIndividualShare;
     readonly int _seed;
+    readonly long _maxZipEntryBytes;
     readonly List<ZipArchive> _archives = [];
     readonly object _gate = new();
     SourceListing? _listing;
     IReadOnlyList<Sample>? _testLabels;
     string? _fingerprint;
 
-    public FolderSource(IReadOnlyList<string> roots, double queryShare, double newIndividualShare, int seed)
+    public FolderSource(IReadOnlyList<string> roots, double queryShare, double newIndividualShare, int seed,
+        long maxZipEntryBytes = BadItems.DefaultMaxZipEntryBytes)
     {
+        _maxZipEntryBytes = maxZipEntryBytes;
         if (roots.Count == 0) throw new ArgumentException("a folder source needs at least one root", nameof(roots));
         _roots = roots.Select(Path.GetFullPath).ToList();
         _queryShare = queryShare;
@@ -91,10 +94,9 @@ public sealed class FolderSource : IImageSource, IDisposable
         foreach (var rel in chosen.Keys.OrderBy(k => k, StringComparer.Ordinal))
         {
             var parts = rel.Split('/');
-            string? bad = parts.Any(p => p.Contains(',')) ? "a comma in the path (index and submission files are comma-separated)"
-                : parts[0].Any(char.IsWhiteSpace) || parts[1].Any(char.IsWhiteSpace) ? "whitespace in the species or individual folder name (ids are space-separated in submissions)"
-                : null;
-            if (bad is not null) { problems.Add(new BadItem(chosen[rel].Location, null, bad)); continue; }
+            // The relative path is the image's name and species/individual its id: both go into submission rows.
+            string? bad = CsvFile.UnsafeName(rel) is { } unsafeChar ? $"{unsafeChar} in the path (a submission row is 'image,id id id id id'): rename it" : null;
+            if (bad is not null) { problems.Add(new BadItem(CsvFile.Printable(chosen[rel].Location), null, bad)); continue; }
             samples.Add(new Sample(rel, parts[0], parts[0] + "/" + parts[1]));
         }
 
@@ -136,7 +138,7 @@ public sealed class FolderSource : IImageSource, IDisposable
         }
         var loose = new List<(string, string, Func<Stream>)>();
         var zips = new List<string>();
-        foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+        foreach (var file in FileTree.Files(root))
         {
             string rel = Path.GetRelativePath(root, file).Replace('\\', '/');
             if (IsHidden(rel)) continue;
@@ -149,7 +151,7 @@ public sealed class FolderSource : IImageSource, IDisposable
     }
 
     // Dot files and folders, and the resource forks macOS puts in zips.
-    static bool IsHidden(string rel) => rel.Split('/').Any(p => p.StartsWith('.') || p == "__MACOSX");
+    internal static bool IsHidden(string rel) => rel.Split('/').Any(p => p.StartsWith('.') || p == "__MACOSX");
 
     List<(string, string, Func<Stream>)>? OpenZip(string path, List<BadItem> problems)
     {
@@ -163,21 +165,38 @@ public sealed class FolderSource : IImageSource, IDisposable
             string rel = entry.FullName.Replace('\\', '/');
             if (rel.EndsWith('/') || !KaggleSource.IsImage(rel)) continue;
             if (IsHidden(rel)) continue;
-            entries.Add((rel, $"{path}:{rel}", () => ReadEntry(archive, entry)));
+            entries.Add((rel, $"{path}:{rel}", () => ReadEntry(archive, entry, _maxZipEntryBytes)));
         }
         return entries;
     }
 
     // ZipArchive is not thread-safe: entries are copied to memory one at a time (images are small), decoded in parallel.
-    static Stream ReadEntry(ZipArchive archive, ZipArchiveEntry entry)
+    // A few hundred bytes of zip can inflate to gigabytes, so the copy is bounded: first by the size the archive
+    // declares, then by the bytes actually inflated, which a crafted archive can make larger than declared.
+    internal static Stream ReadEntry(ZipArchive archive, ZipArchiveEntry entry, long maxBytes)
     {
+        if (entry.Length > maxBytes)
+            throw new InvalidDataException($"zip entry declares {entry.Length:N0} bytes, above data.max_zip_entry_bytes = {maxBytes:N0} (a decompression bomb?)");
         lock (archive)
         {
-            var memory = new MemoryStream((int)Math.Min(entry.Length, 64 << 20));
-            using (var stream = entry.Open()) stream.CopyTo(memory);
+            var memory = new MemoryStream((int)entry.Length);
+            var buffer = new byte[81920];
+            using var stream = Inflating(() => entry.Open());
+            for (int n; (n = Inflating(() => stream.Read(buffer))) > 0;)
+            {
+                if (memory.Length + n > entry.Length)
+                    throw new InvalidDataException($"zip entry inflates beyond the {entry.Length:N0} bytes it declares (a corrupt or crafted archive)");
+                memory.Write(buffer, 0, n);
+            }
             memory.Position = 0;
             return memory;
         }
+    }
+
+    static T Inflating<T>(Func<T> step)
+    {
+        try { return step(); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"cannot inflate the zip entry, the archive is corrupt ({e.Message})", e); }
     }
 
     // Strips folders that wrap the whole layout, then keeps paths that are exactly species/individual/image.

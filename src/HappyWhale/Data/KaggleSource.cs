@@ -60,6 +60,7 @@ public sealed class KaggleSource(string root, string? fingerprint = null) : IIma
         foreach (var (line, f) in CsvFile.ReadChecked(TrainCsv, LabelHeader, [], problems))
         {
             if (!seen.TryAdd(f[0], line)) { problems.Add(new BadItem(TrainCsv, line, $"image {f[0]} already listed on line {seen[f[0]]}")); continue; }
+            if (BadLabel(f) is { } bad) { problems.Add(new BadItem(TrainCsv, line, bad)); continue; }
             string path = TrainImagePath(f[0]);
             images.Add(new SourceImage(new Sample(f[0], f[1], f[2]), "train", path, () => File.OpenRead(path), line));
         }
@@ -67,10 +68,22 @@ public sealed class KaggleSource(string root, string? fingerprint = null) : IIma
             foreach (var image in ListTestImages())
             {
                 string path = TestImagePath(image);
-                images.Add(new SourceImage(new Sample(image, "", ""), "test", path, () => File.OpenRead(path)));
+                if (CsvFile.UnsafeName(image) is { } unsafeChar)
+                    problems.Add(new BadItem(CsvFile.Printable(path), null, $"{unsafeChar} in the file name (a submission row is 'image,id id id id id'): rename the file"));
+                else images.Add(new SourceImage(new Sample(image, "", ""), "test", path, () => File.OpenRead(path)));
             }
         else problems.Add(new BadItem(TestImagesDir, null, "folder not found", Fatal: true));
         return new SourceListing(images, problems, new Dictionary<string, int>());
+    }
+
+    /// <summary>Why a train.csv row's names cannot be used, or null. Image and id go into submission rows ('image,id id id id id').</summary>
+    static string? BadLabel(string[] fields)
+    {
+        for (int i = 0; i < fields.Length; i++)
+            if ((i == 1 ? CsvFile.UnsafeField(fields[i]) : CsvFile.UnsafeName(fields[i])) is { } unsafeChar)
+                return $"{unsafeChar} in {LabelHeader[i]} '{CsvFile.Printable(fields[i])}' " +
+                       (i == 1 ? "(index.csv is comma-separated)" : "(a submission row is 'image,id id id id id')") + ": rename it";
+        return null;
     }
 
     public static bool IsImage(string name)

@@ -43,7 +43,7 @@ public static class EmbeddingExtractor
             {
                 using var scope = NewDisposeScope();
                 var batch = rows.Skip(start).Take(batchSize).ToArray();
-                var x = ImageNetNormalization.Apply(ComputeDevice.Move(images.ReadBatch(batch), device));
+                var x = InputNormalization.Apply(model, ComputeDevice.Move(images.ReadBatch(batch), device));
                 var e = nn.functional.normalize(model.forward(x), p: 2, dim: 1);
                 if (hflip)
                 {

@@ -1,7 +1,7 @@
 namespace HappyWhale.Experiments;
 
 /// <summary>Finds the word a typo most likely meant.</summary>
-internal static class EditDistance
+public static class EditDistance
 {
     /// <summary>Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours cost 1.</summary>
     public static int Between(string a, string b)

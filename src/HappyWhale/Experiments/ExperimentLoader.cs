@@ -39,6 +39,7 @@ public static class ExperimentLoader
         var arguments = (setOverrides ?? []).ToList();
         foreach (var argument in arguments) SetOverride.Apply(merged, argument, errors);
         ExperimentValidator.Validate(merged, schema.Root, errors);
+        if (errors.Count == 0) CrossKeyRules.Check(merged, errors);
         if (errors.Count > 0) throw new ExperimentException(InReadingOrder(errors, arguments));
 
         var tree = ResolvedTreeBuilder.Build(merged, schema.Root);

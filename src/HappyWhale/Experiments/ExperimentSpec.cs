@@ -14,6 +14,7 @@ public sealed record ExperimentSpec
     public ModelSpec Model { get; init; } = null!;
     public TrainSpec Train { get; init; } = null!;
     public EvaluateSpec Evaluate { get; init; } = null!;
+    public PseudoLabelSpec PseudoLabel { get; init; } = null!;
     public TrackingSpec Tracking { get; init; } = null!;
     public CacheSpec Cache { get; init; } = null!;
     public string Executor { get; init; } = "";
@@ -29,6 +30,7 @@ public sealed record DataSpec
     public double NewIndividualShare { get; init; }
     public string OnBadImage { get; init; } = "";
     public long MaxImagePixels { get; init; }
+    public long MaxZipEntryBytes { get; init; }
     public bool CleanSpecies { get; init; }
     public IReadOnlyList<string> Species { get; init; } = [];
     public int MinImagesPerId { get; init; }
@@ -128,6 +130,7 @@ public sealed record TrainSpec
     public string Device { get; init; } = "";
     public TrainPrecision Precision { get; init; }
     public bool ValidateEachEpoch { get; init; }
+    public bool FinalFit { get; init; }
 }
 
 /// <summary>train.precision: what TorchSharp 0.107 offers on CUDA, which has no autocast or gradient scaler.</summary>
@@ -193,10 +196,19 @@ public sealed record EvaluateSpec
     public bool TuneThreshold { get; init; }
     public bool TtaHflip { get; init; }
     public IReadOnlyList<string> Models { get; init; } = [];
+    public double BlendLogits { get; init; }
+}
+
+public sealed record PseudoLabelSpec
+{
+    public int Rounds { get; init; }
+    public double MinSimilarity { get; init; }
+    public double MaxShare { get; init; }
 }
 
 public sealed record TrackingSpec
 {
     public string Experiment { get; init; } = "";
     public string? Uri { get; init; }
+    public bool LogModel { get; init; }
 }

@@ -10,6 +10,8 @@ namespace HappyWhale.Experiments;
 public sealed class ResolvedExperiment
 {
     private readonly JsonObject _tree;
+    // What leaves the process (YAML, params): credentials in URIs masked, so tracking.uri's password is never written.
+    private readonly JsonObject _public;
     private readonly Lazy<IReadOnlyDictionary<string, string>> _flat;
 
     internal ResolvedExperiment(JsonObject tree, string sourcePath)
@@ -17,7 +19,8 @@ public sealed class ResolvedExperiment
         _tree = tree;
         SourcePath = sourcePath;
         Spec = SpecBinder.Bind(tree);
-        _flat = new(() => TreeFlattener.Flatten(_tree));
+        _public = (JsonObject)UriCredentials.MaskedTree(tree)!;
+        _flat = new(() => TreeFlattener.Flatten(_public));
     }
 
     /// <summary>The experiment file that was loaded (absolute path).</summary>
@@ -30,11 +33,14 @@ public sealed class ResolvedExperiment
     /// <summary>The resolved tree; a fresh copy on each call so no caller can change the experiment.</summary>
     public JsonObject Tree => (JsonObject)_tree.DeepClone();
 
-    /// <summary>The resolved experiment as YAML in defaults.yaml key order; loading it gives the same experiment.</summary>
+    /// <summary>
+    /// The resolved experiment as YAML in defaults.yaml key order; loading it gives the same experiment
+    /// (except a password inside a URI, which is masked).
+    /// </summary>
     public string ToYaml() =>
-        ExperimentYamlWriter.Write(_tree, $"Resolved experiment '{Name}' from {Path.GetFileName(SourcePath)} (extends, --set and defaults applied).");
+        ExperimentYamlWriter.Write(_public, $"Resolved experiment '{Name}' from {Path.GetFileName(SourcePath)} (extends, --set and defaults applied).");
 
-    /// <summary>Dotted keys to invariant text, list elements by index (train.phases.0.epochs); in tree order.</summary>
+    /// <summary>Dotted keys to invariant text, list elements by index (train.phases.0.epochs); in tree order; URI credentials masked.</summary>
     public IReadOnlyDictionary<string, string> Flatten() => _flat.Value;
 
     /// <summary>A copy of the subtree at a dotted path ("model", "train.phases.0"); "" is the whole tree.</summary>

@@ -26,10 +26,10 @@ internal static partial class SourceTreeReader
     /// <param name="columnOffset">added to every column, so a --set value reports its column within the whole argument</param>
     public static SourceDocument Read(TextReader text, string sourceLabel, int columnOffset = 0)
     {
-        var state = new ReaderState(sourceLabel, columnOffset);
+        string content = text.ReadToEnd();
+        var state = new ReaderState(sourceLabel, columnOffset, content);
         // Comments come from a token-level pass: YamlDotNet's parser, fed comment tokens, rejects a
         // trailing comment after a flow sequence ("b: [] # ..."), which list defaults need.
-        string content = text.ReadToEnd();
         CollectComments(content, state.Comments);
         try
         {
@@ -50,9 +50,34 @@ internal static partial class SourceTreeReader
         }
         catch (YamlException e)
         {
-            state.Errors.Add(new(state.Position(e.Start), "YAML syntax error: " + StripMarks(e.Message)));
+            string message = StripMarks(e.Message);
+            // YamlDotNet places a tab in the indentation at 1:1; the tab itself is what to fix.
+            var at = message.Contains("tab", StringComparison.Ordinal) && IndentationTab(content) is { } tab
+                ? state.Position(tab) : state.Position(e.Start);
+            state.Errors.Add(new(at, "YAML syntax error: " + message + Hint(message)));
             return new(null, state.Comments, state.Errors);
         }
+    }
+
+    private static string Hint(string message) =>
+        message.Contains("invalid mapping", StringComparison.Ordinal) || message.Contains("mapping values are not allowed", StringComparison.Ordinal)
+            ? " A value holding ': ' needs quotes (description: \"note: see a: b\"); otherwise check this line's indentation."
+            : message.Contains("tab", StringComparison.Ordinal) ? " Indent with spaces, not tabs." : "";
+
+    /// <summary>The first tab in a line's leading whitespace, as a 1-based mark.</summary>
+    private static Mark? IndentationTab(string content)
+    {
+        var lines = content.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            int column = 0;
+            while (column < lines[i].Length && lines[i][column] is ' ' or '\t')
+            {
+                if (lines[i][column] == '\t') return new Mark(0, i + 1, column + 1);
+                column++;
+            }
+        }
+        return null;
     }
 
     private static void CollectComments(string content, List<SourceComment> comments)
@@ -60,8 +85,14 @@ internal static partial class SourceTreeReader
         try
         {
             var scanner = new Scanner(new StringReader(content), skipComments: false);
-            while (scanner.MoveNext())
+            // After some syntax errors ("mapping values are not allowed here") YamlDotNet's scanner returns
+            // an Error token at the same place forever; the bound guards against any other such stall.
+            long budget = 4L * content.Length + 64;
+            while (scanner.MoveNext() && budget-- > 0)
+            {
+                if (scanner.Current is YamlDotNet.Core.Tokens.Error) break;
                 if (scanner.Current is YamlDotNet.Core.Tokens.Comment c) comments.Add(new((int)c.Start.Line, c.Value.Trim()));
+            }
         }
         catch (YamlException) { }   // the parser pass reports syntax errors with their positions
     }
@@ -72,16 +103,23 @@ internal static partial class SourceTreeReader
 
     private static string StripMarks(string message) => MarkPrefix().Replace(message, "");
 
-    private sealed class ReaderState(string source, int columnOffset)
+    private sealed class ReaderState(string source, int columnOffset, string content)
     {
+        // The scanner marks an error at the end of the input on the line after the last one.
+        private readonly string[] _lines = content.TrimEnd('\n').Split('\n');
+
         public Parser Parser = null!;
         public ParsingEvent? Current;
         public readonly List<SourceComment> Comments = [];
         public readonly List<ExperimentError> Errors = [];
         private readonly Dictionary<string, SourceNode> _anchors = [];
 
-        public SourcePosition Position(Mark mark) =>
-            new(source, (int)Math.Max(1, mark.Line), (int)Math.Max(1, mark.Column) + columnOffset);
+        public SourcePosition Position(Mark mark)
+        {
+            int line = (int)Math.Max(1, mark.Line), column = (int)Math.Max(1, mark.Column);
+            if (line > _lines.Length) (line, column) = (_lines.Length, _lines[^1].TrimEnd('\r').Length + 1);
+            return new(source, line, column + columnOffset);
+        }
 
         /// <summary>Advances to the next event that is not a comment, recording comments on the way.</summary>
         public void Next()

@@ -11,6 +11,21 @@ public interface IImageBatches
     Tensor ReadBatch(IReadOnlyList<int> rows);
 }
 
+/// <summary>A model (or backbone) whose weights expect another input than torchvision's ImageNet mean/std.</summary>
+public interface IInputNormalization
+{
+    /// <summary>The model's input made from a batch (N,3,H,W) of RGB scaled to [0,1].</summary>
+    Tensor NormalizeInput(Tensor batch01);
+}
+
+/// <summary>How the trainer and the embedding extractor turn a [0,1] batch into a model's input.</summary>
+public static class InputNormalization
+{
+    /// <summary>The model's own normalisation when it declares one, else torchvision's ImageNet statistics.</summary>
+    public static Tensor Apply(nn.Module model, Tensor batch01) =>
+        model is IInputNormalization own ? own.NormalizeInput(batch01) : ImageNetNormalization.Apply(batch01);
+}
+
 /// <summary>ImageNet channel statistics: what torchvision's pretrained weights expect as input.</summary>
 public static class ImageNetNormalization
 {

@@ -21,8 +21,13 @@ public static class PreparedIndex
 
     public static void Write(string path, IEnumerable<PreparedRow> rows)
     {
-        CsvFile.Write(path, Header, rows.Select(r => $"{r.Row},{r.Shard},{r.Offset},{r.Image},{r.Species},{r.IndividualId},{r.Subset}"));
+        CsvFile.Write(path, Header, rows.Select(r => $"{r.Row},{r.Shard},{r.Offset},{Field(r.Image)},{Field(r.Species)},{Field(r.IndividualId)},{r.Subset}"));
     }
+
+    // Sources refuse such names; a row that would not read back must never reach the cache.
+    static string Field(string name) => CsvFile.UnsafeField(name) is { } unsafeChar
+        ? throw new InvalidOperationException($"'{CsvFile.Printable(name)}' holds {unsafeChar} and would break {FileName}; its source should have refused it")
+        : name;
 
     public static List<PreparedRow> Read(string path)
     {

@@ -20,6 +20,8 @@ public static class BackboneRegistry
             Factories[name] = () => EfficientNet.Create(name, numClasses: 0);
         foreach (var name in ResNetBackbone.Variants.Keys)
             Factories[name] = () => ResNetBackbone.Create(name);
+        foreach (var name in CntkResNet.Variants.Keys)
+            Factories[name] = () => CntkResNet.Create(name);
     }
 
     public static IReadOnlyCollection<string> Names
@@ -105,11 +107,14 @@ public static class ModelFactory
     /// <summary>
     /// Loads <c>model.pretrained</c> (relative to <paramref name="repoRoot"/>) into the model's backbone, honouring
     /// <c>model.pretrained_strict</c>. Returns null when no file is configured, else the import report.
+    /// <c>imagenet</c> loads <paramref name="imageNetFile"/>, the converted package weights (the pretrained stage's output).
     /// </summary>
-    public static WeightImportReport? LoadPretrained(ReidModel model, ModelSpec spec, string? repoRoot)
+    public static WeightImportReport? LoadPretrained(ReidModel model, ModelSpec spec, string? repoRoot, string? imageNetFile = null)
     {
         if (string.IsNullOrWhiteSpace(spec.Pretrained)) return null;
-        var path = RepoPath.Resolve(spec.Pretrained, repoRoot);
+        var path = ImageNetPackage.IsRequestedBy(spec.Pretrained)
+            ? imageNetFile ?? throw new ArgumentException("model.pretrained: imagenet needs the converted weights file", nameof(imageNetFile))
+            : RepoPath.Resolve(spec.Pretrained, repoRoot);
         return WeightImport.Load(model, path, spec.PretrainedStrict);
     }
 }

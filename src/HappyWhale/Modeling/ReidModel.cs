@@ -1,4 +1,5 @@
 using HappyWhale.Experiments;
+using HappyWhale.Imaging;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ namespace HappyWhale.Modeling;
 /// State-dict names: <c>backbone.*</c> (torchvision names under the prefix), <c>pool.*</c>,
 /// <c>neck.*</c>, <c>head.*</c>, <c>species_head.*</c>.
 /// </summary>
-public sealed class ReidModel : nn.Module<Tensor, Tensor>
+public sealed class ReidModel : nn.Module<Tensor, Tensor>, IInputNormalization
 {
     public const string GroupStem = "stem", GroupEarly = "early", GroupLate = "late", GroupNeck = "neck", GroupHead = "head";
 
@@ -73,6 +74,9 @@ public sealed class ReidModel : nn.Module<Tensor, Tensor>
         species_head = speciesHead;
         RegisterComponents();
     }
+
+    /// <summary>What the backbone's weights expect: its own normalisation, else torchvision's ImageNet mean/std.</summary>
+    public Tensor NormalizeInput(Tensor batch01) => InputNormalization.Apply(backbone, batch01);
 
     /// <summary>Pooled backbone features [N, PooledFeatures] (before the neck).</summary>
     public Tensor ForwardPooled(Tensor x)

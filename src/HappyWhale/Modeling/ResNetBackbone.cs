@@ -51,7 +51,16 @@ public sealed class ResNetBackbone : nn.Module<Tensor, Tensor>, IFeatureExtracto
             if (Dropped.Contains(name)) m.Dispose();
     }
 
-    public Tensor ForwardFeatures(Tensor x)
+    public Tensor ForwardFeatures(Tensor x) => RunStages(stages, x);
+
+    /// <summary>Outputs of layer3 and layer4.</summary>
+    public (Tensor Previous, Tensor Last) ForwardLastTwo(Tensor x) => IMultiStageExtractor.RunLastTwo(stages, x);
+
+    /// <summary>Stage 0 = conv1 + bn1 (the stem), stage k = layer k.</summary>
+    public int StageOf(string parameterName) => StageOfLayerName(parameterName);
+
+    /// <summary>The stem and layers in order; the last one's feature map.</summary>
+    internal static Tensor RunStages(IReadOnlyList<nn.Module<Tensor, Tensor>> stages, Tensor x)
     {
         using var scope = NewDisposeScope();
         var h = x;
@@ -59,11 +68,8 @@ public sealed class ResNetBackbone : nn.Module<Tensor, Tensor>, IFeatureExtracto
         return h.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Outputs of layer3 and layer4.</summary>
-    public (Tensor Previous, Tensor Last) ForwardLastTwo(Tensor x) => IMultiStageExtractor.RunLastTwo(stages, x);
-
-    /// <summary>Stage 0 = conv1 + bn1 (the stem), stage k = layer k.</summary>
-    public int StageOf(string parameterName)
+    /// <summary>torchvision's ResNet names: layer k's parameters are stage k, everything else the stem (0).</summary>
+    internal static int StageOfLayerName(string parameterName)
     {
         for (int k = 1; k <= 4; k++)
             if (parameterName.StartsWith($"layer{k}.", StringComparison.Ordinal)) return k;

@@ -52,7 +52,7 @@ public static class DataSourceResolver
                                         "Put the images there as <species>/<individual>/<image> (loose or in .zip files) or point data.root elsewhere." + hint);
             }
         }
-        return new FolderSource(given.Select(r => r.Full).ToList(), data.QueryShare, data.NewIndividualShare, data.Seed);
+        return new FolderSource(given.Select(r => r.Full).ToList(), data.QueryShare, data.NewIndividualShare, data.Seed, data.MaxZipEntryBytes);
     }
 
     /// <summary>data.root then data.roots, as given and resolved against the repository.</summary>

@@ -14,8 +14,10 @@ namespace HappyWhale.Pipeline;
 /// Runs an experiment's stages in order, each through the stage cache:
 /// synth (synthetic data only) -> prepare (one per image size) -> train (one per phase) -> evaluate.
 /// Every stage is a pure function of its request; this class only wires keys and folders.
+/// <paramref name="observer"/> hears of each stage and epoch as it ends. The competition's final steps (pseudo-label rounds,
+/// the final fit) are in ExperimentPipeline.FinalSteps.cs.
 /// </summary>
-public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOptions options)
+public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, PipelineOptions options, IPipelineObserver? observer = null)
 {
     readonly StageCache _cache = new(options.CacheRootFor(experiment.Spec), options.VerifyHashes);
     readonly List<StageRun> _runs = [];
@@ -30,6 +32,8 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         if (last < 0) throw new ArgumentException($"unknown stage {lastStage}");
         // A gate may leave the model stages to other machines (a planner, the report after cluster jobs).
         if (options.Gate?.UsesDevice ?? true) CheckDevice();
+        _cache.RemoveStale();
+        CheckFinalSteps();
 
         var source = ResolveSource();
         using var disposeSource = source as IDisposable;
@@ -40,6 +44,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         foreach (int size in sizes.Append(Spec.Prepare.ImageSize).Distinct())
             prepared[size] = Prepare(source, size);
         if (last == 1) return Result([], new Dictionary<string, double>());
+        if (last == 3 && prepared[sizes[^1]].Outcome != CacheOutcome.Deferred) EvaluateStage.RequireScorable(prepared[sizes[^1]].Folder);
 
         StageRun? previous = null;
         var history = new List<EpochStats>();
@@ -50,23 +55,32 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
             previous = Train(phase, sizes[phase], prepared[sizes[phase]], previous);
             if (previous.Outcome != CacheOutcome.Deferred) history.AddRange(TrainStage.ReadHistory(previous.Folder));
         }
+        var own = ownModel ? FinalSteps(source, sizes, prepared, previous!, history) : null;
         if (last == 2) return Result(history, new Dictionary<string, double>());
 
-        var evaluated = Evaluate(source, EvaluationModels(previous), prepared[sizes[^1]]);
+        var models = EvaluationModels(own);
+        var evaluated = Evaluate(source, models, prepared[sizes[^1]]);
+        Evaluated = new(models, prepared[sizes[^1]], evaluated);
         return Result(history, evaluated.Outcome == CacheOutcome.Deferred ? new Dictionary<string, double>() : EvaluateStage.ReadMetrics(evaluated.Folder));
     }
 
-    PipelineResult Result(IReadOnlyList<EpochStats> history, IReadOnlyDictionary<string, double> metrics) =>
-        new(experiment.Name, _runs.ToList(), history, metrics, "", options.Gate?.DeviceOf(_runs) ?? Device);
+    PipelineResult Result(IReadOnlyList<EpochStats> history, IReadOnlyDictionary<string, double> metrics)
+    {
+        // Stages computed by cluster jobs report the device those jobs used.
+        if (options.Gate?.DeviceOf(_runs) is { } elsewhere) observer?.DeviceResolved(Device = elsewhere);
+        return new(experiment.Name, _runs.ToList(), history, WithRoundMetrics(metrics), "", Device);
+    }
 
     /// <summary>Resolves train.device before any stage runs (a wrong choice stops here), configures it and says what it is.</summary>
     void CheckDevice()
     {
+        if (ImageNetPackage.IsRequestedBy(Spec.Model.Pretrained)) ImageNetPackage.Check(Spec.Model.Backbone, ImageNetPackage.ModelsFolder);
         if (Spec.Train.Threads > 0) torch.set_num_threads(Spec.Train.Threads);
         var device = ComputeDevice.Resolve(Spec.Train.Device);
         ComputeDevice.Configure(device, Spec.Train.Precision);
         Device = ComputeDevice.Describe(device);
         AnsiConsole.MarkupLine($"[grey]device: {Markup.Escape(Device)}[/]");
+        observer?.DeviceResolved(Device);
     }
 
     /// <summary>The device the run's models use, with its hardware name ("cpu (Intel Xeon ..., 2 threads)").</summary>
@@ -111,33 +125,55 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         return run;
     }
 
-    StageRun Train(int phase, int size, StageRun prepared, StageRun? previous)
+    StageRun Train(int phase, int size, StageRun prepared, StageRun? previous) =>
+        Train(TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot, ImageNetWeightsFor(previous)?.Key),
+            $"train phase {phase + 1} ({size}px)", Spec, phase, prepared, previous, split: null);
+
+    /// <summary>The converted ImageNet weights a first phase starts from (model.pretrained: imagenet), else null.</summary>
+    StageRun? ImageNetWeightsFor(StageRun? previous) =>
+        previous is null && ImageNetPackage.IsRequestedBy(Spec.Model.Pretrained) ? ImageNetWeights() : null;
+
+    /// <param name="split">the rows to train on, from the prepared set; null = the fold.</param>
+    StageRun Train(StageRequest request, string label, ExperimentSpec spec, int phase, StageRun prepared, StageRun? previous,
+        Func<PreparedSet, RowSplit>? split)
     {
-        var request = TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot);
-        return Stage(request, $"train phase {phase + 1} ({size}px)", folder =>
+        var weights = ImageNetWeightsFor(previous);
+        return Stage(request, label, folder =>
         {
             using var images = PreparedSet.Open(prepared.Folder);
             var checkpoint = new PhaseCheckpoint(_cache.WorkFolder(request.Stage, request.Key));
             return ConsoleProgress.Run(ctx =>
-                TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, new ConsoleTrainingObserver(ctx, "train"), checkpoint, options.RepoRoot));
+            {
+                ITrainingObserver progress = new ConsoleTrainingObserver(ctx, "train");
+                if (observer is not null) progress = new EpochRelay(progress, observer);
+                return TrainStage.Compute(spec, phase, images, previous?.Folder, folder, progress, checkpoint, options.RepoRoot,
+                    weights is null ? null : Path.Combine(weights.Folder, PretrainedStage.WeightsFile), split?.Invoke(images));
+            });
         });
+    }
+
+    StageRun ImageNetWeights()
+    {
+        var models = ImageNetPackage.ModelsFolder;
+        return Stage(PretrainedStage.Request(Spec.Model.Backbone, models), "imagenet weights", folder =>
+            PretrainedStage.Compute(Spec.Model.Backbone, models, folder));
     }
 
     /// <summary>
     /// The trained models evaluate.models names, in order: "self" is this experiment's last phase; any
     /// other name is loaded from experiments/ and run up to train through the cache (a hit once trained).
     /// </summary>
-    IReadOnlyList<EvaluationModel> EvaluationModels(StageRun? own)
+    IReadOnlyList<EvaluationModel> EvaluationModels(TrainedModel? own)
     {
         var models = new List<EvaluationModel>();
         foreach (var name in EvaluateStage.ModelNames(Spec))
         {
-            if (name == EvaluateStage.Self) { models.Add(new(name, Spec.Model, own!.Key, own.Folder)); continue; }
+            if (name == EvaluateStage.Self) { models.Add(own!.For(name, Spec.Model)); continue; }
             var other = ExperimentLoader.Load(Path.Combine(options.RepoRoot, "experiments"), name);
             var nested = new ExperimentPipeline(other, options);
-            var trained = nested.Run(StageNames.Train).Last(StageNames.Train)!;
+            nested.Run(StageNames.Train);
             _runs.AddRange(nested.Runs.Select(r => r with { Label = $"{name}: {r.Label}" }));
-            models.Add(new(name, other.Spec.Model, trained.Key, trained.Folder));
+            models.Add(nested.Trained!.For(name, other.Spec.Model));
         }
         return models;
     }
@@ -170,8 +206,16 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         var run = new StageRun(request.Stage, label, entry.Key, entry.Outcome, entry.Elapsed, entry.Folder, entry.Manifest);
         if (options.Gate is not null) run = options.Gate.Completed(run);
         _runs.Add(run);
+        observer?.StageFinished(run);
         string outcome = run.Outcome == CacheOutcome.Hit ? "[green]cache hit[/]" : "[yellow]computed[/]";
         AnsiConsole.MarkupLine($"{Markup.Escape(label)}: {outcome} [grey]{request.Stage}/{run.ShortKey} ({run.Duration.TotalSeconds:F1} s)[/]");
         return run;
     }
+
+    /// <summary>
+    /// The folder of a stage whose outputs the walk needs to go on (a later key depends on them). A deferred stage
+    /// not in the cache yet has none: the planner stops this experiment's walk there and plans the rest once it has.
+    /// </summary>
+    string OutputsOf(StageRun run) =>
+        run.Outcome == CacheOutcome.Deferred && CacheManifest.TryRead(run.Folder)?.Key != run.Key ? throw new StageOutputsPending(run) : run.Folder;
 }

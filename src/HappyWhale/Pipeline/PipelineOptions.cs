@@ -23,9 +23,9 @@ public sealed record PipelineOptions(string RepoRoot, IReadOnlySet<string>? Forc
         if (value is null) return null;
         if (value is "" or "true") return new HashSet<string>();
         var stages = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
-        var unknown = stages.Except(StageNames.All).ToList();
+        var unknown = stages.Except(StageNames.Forceable).ToList();
         if (unknown.Count > 0)
-            throw new UserException($"--force={value}: unknown stage {string.Join(", ", unknown)}; stages are {string.Join(", ", StageNames.All)}.");
+            throw new UserException($"--force={value}: unknown stage {string.Join(", ", unknown)}; stages are {string.Join(", ", StageNames.Forceable)}.");
         return stages;
     }
 }
@@ -33,5 +33,11 @@ public sealed record PipelineOptions(string RepoRoot, IReadOnlySet<string>? Forc
 public static class StageNames
 {
     public const string Synth = "synth", Prepare = "prepare", Train = "train", Evaluate = "evaluate";
+    /// <summary>The converted ImageNet weights (model.pretrained: imagenet), computed once before the first train phase.</summary>
+    public const string Pretrained = "pretrained";
+    /// <summary>Pseudo-labelling rounds run inside train (between its rounds), so a run cannot stop after one.</summary>
+    public const string PseudoLabel = "pseudo_label";
+    /// <summary>The stages a run can stop after, in order.</summary>
     public static readonly IReadOnlyList<string> All = [Synth, Prepare, Train, Evaluate];
+    public static readonly IReadOnlyList<string> Forceable = [Synth, Prepare, Pretrained, Train, PseudoLabel, Evaluate];
 }

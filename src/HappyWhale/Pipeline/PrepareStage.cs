@@ -30,13 +30,15 @@ public static class PrepareStage
     /// <summary>The data keys prepare reads: the bad-input policy, and for the folder source the query split.</summary>
     static IEnumerable<string> DataKeys(DataSpec data) =>
         data.Source == "folder"
-            ? ["on_bad_image", "max_image_pixels", "query_share", "new_individual_share", "seed"]
+            ? ["on_bad_image", "max_image_pixels", "max_zip_entry_bytes", "query_share", "new_individual_share", "seed"]
             : ["on_bad_image", "max_image_pixels"];
 
     public static JsonObject Compute(IImageSource source, PrepareSpec spec, string folder, Func<int, IProgress<int>> progressFor) =>
         Compute(source, spec, new DataSpec { OnBadImage = "stop", MaxImagePixels = BadItems.DefaultMaxImagePixels }, folder, progressFor);
 
-    public static JsonObject Compute(IImageSource source, PrepareSpec spec, DataSpec data, string folder, Func<int, IProgress<int>> progressFor)
+    /// <param name="stopOutcome">what a stop on bad input means, for its message (predict prepares its photos here too).</param>
+    public static JsonObject Compute(IImageSource source, PrepareSpec spec, DataSpec data, string folder, Func<int, IProgress<int>> progressFor,
+        string stopOutcome = "nothing was trained")
     {
         var listing = source.List();
         var problems = new List<BadItem>(listing.Problems);
@@ -50,9 +52,10 @@ public static class PrepareStage
             boxes = BoxTable.Read(files, problems);
         }
         var policy = BadItems.ParsePolicy(data.OnBadImage);
-        var options = new PrepareOptions(policy, data.MaxImagePixels, boxes, spec.BoxMargin);
+        var options = new PrepareOptions(policy, data.MaxImagePixels, boxes, spec.BoxMargin, stopOutcome);
         var outcome = Preparer.Run(listing.Images, spec, folder, options, problems, progressFor(listing.Images.Count));
         var rows = outcome.Rows;
+        if (!rows.Any(r => r.Subset == "train")) throw new UserException(NoTrainingImages(source, listing));
 
         var typos = SpeciesCleaner.Clean(rows.Where(r => r.Subset == "train").Select(r => r.Sample).ToList()).Merges;
         var summary = new JsonObject
@@ -74,6 +77,15 @@ public static class PrepareStage
             };
         foreach (var (key, count) in listing.Counts) summary[key] = count;
         return summary;
+    }
+
+    static string NoTrainingImages(IImageSource source, SourceListing listing)
+    {
+        if (listing.Images.Any(i => i.Subset == "train"))
+            return $"no training images left in {source.Description}: every one was bad and skipped (data.on_bad_image: skip); fix them or add images.";
+        return source is KaggleSource kaggle
+            ? $"{kaggle.TrainCsv} lists no images (a header and no rows): nothing to train on. Add rows image,species,individual_id."
+            : $"no training images in {source.Description}: expected files at <species>/<individual>/<image>.";
     }
 
     /// <summary>Console lines worth seeing from a prepare summary (also on a cache hit): species merges, skipped items, box fallbacks.</summary>

@@ -13,7 +13,7 @@ public static class SourceFingerprint
     {
         if (!Directory.Exists(root)) throw new UserException($"data folder not found: {root}");
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+        var files = Data.FileTree.Files(root)
             .Select(f => (Full: f, Rel: Path.GetRelativePath(root, f).Replace('\\', '/')))
             .Where(f => !f.Rel.StartsWith('.'))
             .OrderBy(f => f.Rel, StringComparer.Ordinal);

@@ -84,6 +84,36 @@ public sealed class StageCache(string root, bool verifyHashes = false)
         }
     }
 
+    static readonly HashSet<string> Swept = [];
+
+    /// <summary>
+    /// Clears what killed runs left anywhere in the cache, once per process: temporary and set-aside folders
+    /// older than <paramref name="minAge"/> (default a day) whose key no live process holds, and lock files
+    /// no live process holds. A run's own key gets the same treatment, without the age limit, when it computes.
+    /// </summary>
+    public int RemoveStale(TimeSpan? minAge = null)
+    {
+        lock (Swept) if (!Swept.Add(Root)) return 0;
+        if (!Directory.Exists(Root)) return 0;
+        var before = DateTime.UtcNow - (minAge ?? TimeSpan.FromDays(1));
+        int removed = 0;
+        foreach (var stageFolder in Directory.EnumerateDirectories(Root))
+        {
+            foreach (var dir in Directory.EnumerateDirectories(stageFolder, ".tmp-*").Concat(Directory.EnumerateDirectories(stageFolder, ".old-*")).ToList())
+            {
+                // .tmp-<key>-<pid>-<guid> and .old-<key>-<guid>: the key is the second part.
+                var parts = Path.GetFileName(dir).Split('-');
+                if (parts.Length < 3 || Directory.GetLastWriteTimeUtc(dir) > before) continue;
+                using var held = FileLock.TryAcquire(Path.Combine(stageFolder, parts[1] + ".lock"));
+                if (held is null) continue;
+                TryDelete(dir);
+                removed++;
+            }
+            removed += FileLock.RemoveOrphans(Directory.EnumerateFiles(stageFolder, "*.lock").ToList());
+        }
+        return removed;
+    }
+
     /// <summary>Left by killed runs; safe to delete because this process holds the key's lock.</summary>
     static void RemoveStaleTemporaries(string stageFolder, string key)
     {

@@ -21,16 +21,17 @@ public static class TrainStage
     public const int Version = 2;
     public const string ModelFile = "model.bin", ClassesFile = "classes.json", HistoryFile = "history.json";
 
-    // Keys that change how fast training runs, not what it produces (device and precision: at most the last bits).
-    static readonly string[] RuntimeOnlyKeys = ["threads", "device", "precision"];
+    // Keys that change how fast training runs, not what it produces (device and precision: at most the last bits); and
+    // final_fit, which the fold's phases do not read (the final fit's own entries add it back, see FinalFit).
+    static readonly string[] RuntimeOnlyKeys = ["threads", "device", "precision", FinalFit.Key];
 
     /// <summary>
     /// The train request of one phase. The first phase (no previous phase) that loads <c>model.pretrained</c>
     /// fingerprints the weights file's SHA-256 (the path is taken from <paramref name="repoRoot"/>), so new
-    /// weights under the same name retrain.
+    /// weights under the same name retrain; with <c>imagenet</c> it takes the pretrained stage's key instead.
     /// </summary>
     public static StageRequest Request(ResolvedExperiment experiment, int phaseIndex, int imageSize, string prepareKey, string? previousTrainKey,
-        string? repoRoot = null)
+        string? repoRoot = null, string? imageNetKey = null)
     {
         var train = experiment.Section("train")!.AsObject();
         var phases = train["phases"]!.AsArray();
@@ -49,7 +50,9 @@ public static class TrainStage
         var inputs = new Dictionary<string, string> { ["prepare"] = prepareKey };
         if (previousTrainKey is not null) inputs["previous_phase"] = previousTrainKey;
         var fingerprints = new Dictionary<string, string>();
-        if (previousTrainKey is null && !string.IsNullOrWhiteSpace(experiment.Spec.Model.Pretrained))
+        if (previousTrainKey is null && ImageNetPackage.IsRequestedBy(experiment.Spec.Model.Pretrained))
+            inputs[StageNames.Pretrained] = imageNetKey ?? throw new ArgumentException("model.pretrained: imagenet needs the pretrained stage's key", nameof(imageNetKey));
+        else if (previousTrainKey is null && !string.IsNullOrWhiteSpace(experiment.Spec.Model.Pretrained))
             fingerprints["pretrained"] = WeightImport.Sha256(RepoPath.Resolve(experiment.Spec.Model.Pretrained, repoRoot));
         return new StageRequest(StageNames.Train, Version, parameters, inputs, fingerprints);
     }
@@ -64,16 +67,18 @@ public static class TrainStage
         return split;
     }
 
+    /// <param name="imageNetFile">the pretrained stage's weights when model.pretrained is imagenet.</param>
+    /// <param name="split">the rows to train on; null = the experiment's fold (the final fit and pseudo-label rounds pass theirs).</param>
     public static JsonObject Compute(ExperimentSpec spec, int phaseIndex, PreparedSet images, string? previousFolder, string folder,
-        ITrainingObserver observer, PhaseCheckpoint? checkpoint = null, string? repoRoot = null)
+        ITrainingObserver observer, PhaseCheckpoint? checkpoint = null, string? repoRoot = null, string? imageNetFile = null, RowSplit? split = null)
     {
-        var split = RowSplit.Build(images.Rows, spec.Data);
+        split ??= RowSplit.Build(images.Rows, spec.Data);
         var species = split.TrainSpecies.Distinct().OrderBy(s => s, StringComparer.Ordinal).ToList();
         torch.manual_seed(spec.Train.Seed);
         using var model = ModelFactory.Create(spec.Model, split.Classes.Count, spec.Model.SpeciesHead ? species.Count : 0);
         WeightImportReport? pretrained = null;
         if (previousFolder is not null) model.load(Path.Combine(previousFolder, ModelFile));
-        else if (phaseIndex == 0) pretrained = ModelFactory.LoadPretrained(model, spec.Model, repoRoot);
+        else if (phaseIndex == 0) pretrained = ModelFactory.LoadPretrained(model, spec.Model, repoRoot, imageNetFile);
         // Built and loaded on the CPU (the same initial weights on every device), then moved: batches follow the model.
         model.to(ComputeDevice.Resolve(spec.Train.Device));
 
@@ -109,12 +114,14 @@ public static class TrainStage
     {
         // Labels and fillers do not change between epochs: only the embeddings are recomputed.
         var ids = images.Rows.ToDictionary(r => r.Row, r => r.IndividualId);
-        var galleryIds = split.TrainRows.Select(r => ids[r]).ToList();
+        // Pseudo-labelled test photos train but are no gallery: validation compares with the fold's own images, as evaluate does.
+        var galleryRows = split.TrainRows.Where(r => images.Rows[r].Subset == "train").ToList();
+        var galleryIds = galleryRows.Select(r => ids[r]).ToList();
         var queryIds = split.ValidationRows.Select(r => ids[r]).ToList();
         var filler = SampleSubmission.FixedPredictions(galleryIds).Where(id => id != NewIndividual.Id).ToList();
         return () =>
         {
-            using var gallery = EmbeddingExtractor.Extract(model, images, split.TrainRows, spec.Evaluate.BatchSize);
+            using var gallery = EmbeddingExtractor.Extract(model, images, galleryRows, spec.Evaluate.BatchSize);
             using var queries = EmbeddingExtractor.Extract(model, images, split.ValidationRows, spec.Evaluate.BatchSize);
             return ValidationScorer.Score(gallery, galleryIds, queries, queryIds, spec.Evaluate, filler).Map5;
         };

@@ -21,16 +21,16 @@ public static class AblationReport
 
     public static IReadOnlyList<AblationRow> Summarise(AblationSpec ablation, IReadOnlyList<AblationRun> runs)
     {
-        string reference = ablation.Variants.Any(v => v.Name == "base") ? "base" : ablation.Variants[0].Name;
         var stats = ablation.Variants.ToDictionary(v => v.Name, v =>
         {
             var values = runs.Where(r => r.Variant == v.Name && r.Result.Metrics.ContainsKey(ablation.Metric))
                 .Select(r => r.Result.Metrics[ablation.Metric]).ToList();
             return (Values: values, Mean: values.Count > 0 ? values.Average() : double.NaN, Sd: StdDev(values));
         });
-        var baseStats = stats[reference];
         return ablation.Variants.Select(v =>
         {
+            string reference = ablation.ReferenceOf(v.Name);
+            var baseStats = stats[reference];
             var s = stats[v.Name];
             double noise = Math.Sqrt(Sq(s.Sd) / Math.Max(1, s.Values.Count) + Sq(baseStats.Sd) / Math.Max(1, baseStats.Values.Count));
             bool? significant = v.Name == reference || s.Values.Count < 2 || baseStats.Values.Count < 2 ? null : Math.Abs(s.Mean - baseStats.Mean) > 2 * noise;
@@ -54,8 +54,32 @@ public static class AblationReport
         WriteMetricChart(Path.Combine(folder, MetricChart), ablation.Metric, rows);
         WriteCurveChart(Path.Combine(folder, CurveChart), ablation, runs);
         string path = Path.Combine(folder, ReportFile);
-        File.WriteAllText(path, Markdown(ablation, rows));
+        File.WriteAllText(path, Markdown(ablation, rows) + RoundsMarkdown(ablation, runs));
         return path;
+    }
+
+    /// <summary>Variants with pseudo-label rounds: per round, photos added, labels right and validation MAP@5, each a mean over seeds.</summary>
+    public static string RoundsMarkdown(AblationSpec ablation, IReadOnlyList<AblationRun> runs)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var md = new StringBuilder();
+        foreach (var variant in ablation.Variants)
+        {
+            var metrics = runs.Where(r => r.Variant == variant.Name && r.Result.Metrics.ContainsKey("pseudo_round0_val_map5")).Select(r => r.Result.Metrics).ToList();
+            if (metrics.Count == 0) continue;
+            if (md.Length == 0)
+                md.AppendLine().AppendLine("## Pseudo-label rounds").AppendLine()
+                  .AppendLine("Round 0 is the model before any pseudo-label; means over seeds (± sd for MAP@5).").AppendLine()
+                  .AppendLine("| variant | round | test photos added | labels right | validation MAP@5 |").AppendLine("|---|---|---|---|---|");
+            for (int round = 0; metrics.Any(m => m.ContainsKey($"pseudo_round{round}_val_map5")); round++)
+            {
+                string Mean(string key, Func<double, string> format) =>
+                    metrics.Where(m => m.ContainsKey(key)).Select(m => m[key]).ToList() is { Count: > 0 } v ? format(v.Average()) : "—";
+                var map = metrics.Where(m => m.ContainsKey($"pseudo_round{round}_val_map5")).Select(m => m[$"pseudo_round{round}_val_map5"]).ToList();
+                md.AppendLine(string.Create(inv, $"| {variant.Name} | {round} | {Mean($"pseudo_round{round}_added", a => a.ToString("F1", inv))} | {Mean($"pseudo_round{round}_accuracy", a => (100 * a).ToString("F0", inv) + "%")} | {map.Average():F4} ± {StdDev(map):F4} |"));
+            }
+        }
+        return md.ToString();
     }
 
     public static string Markdown(AblationSpec ablation, IReadOnlyList<AblationRow> rows)
@@ -65,12 +89,14 @@ public static class AblationReport
         md.AppendLine($"# Ablation `{ablation.Name}`").AppendLine();
         md.AppendLine($"Base experiment `{ablation.Base}`; metric `{ablation.Metric}`; seeds {(ablation.Seeds.Count == 0 ? "(the base's)" : string.Join(", ", ablation.Seeds))}. " +
                       "A difference is called significant when it exceeds twice the standard error of the difference over seeds.").AppendLine();
-        md.AppendLine($"| variant | changes | {ablation.Metric} (mean ± sd) | Δ vs base | beyond seed noise? | train time |");
+        bool ownReferences = ablation.References is { Count: > 0 };
+        md.AppendLine($"| variant | changes | {ablation.Metric} (mean ± sd) | Δ vs {(ownReferences ? "reference" : "base")} | beyond seed noise? | train time |");
         md.AppendLine("|---|---|---|---|---|---|");
         foreach (var r in rows)
         {
             string changes = r.Changes.Count == 0 ? "—" : string.Join("<br>", r.Changes.Select(c => $"`{c}`"));
             string delta = r.Significant is null && r.Delta == 0 ? "—" : r.Delta.ToString("+0.0000;-0.0000;0.0000", inv);
+            if (ownReferences && delta != "—") delta += $" vs {ablation.ReferenceOf(r.Variant)}";
             string verdict = r.Significant switch { true => "**yes**", false => "no", null => r.Delta == 0 ? "—" : "n/a (one seed)" };
             md.AppendLine(string.Create(inv, $"| {r.Variant} | {changes} | {r.Mean:F4} ± {r.StdDev:F4} | {delta} | {verdict} | {r.TrainSeconds:F0} s |"));
         }

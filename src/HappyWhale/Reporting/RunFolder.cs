@@ -6,8 +6,9 @@ using HappyWhale.Pipeline;
 namespace HappyWhale.Reporting;
 
 /// <summary>
-/// artifacts/runs/&lt;experiment&gt;/&lt;timestamp&gt;/: the resolved experiment, the stage keys and copies
-/// of metrics.json and submission.csv, so one folder answers "what ran, from what, and how well".
+/// artifacts/runs/&lt;experiment&gt;/&lt;timestamp&gt;/: the resolved experiment, the stage keys, copies of metrics.json,
+/// submission.csv and threshold.png, and the per-epoch curves (curves.png), so one folder answers "what ran, from what, and
+/// how well". Every file in it is logged to the run in MLflow.
 /// </summary>
 public static class RunFolder
 {
@@ -25,9 +26,10 @@ public static class RunFolder
         }).ToArray());
         File.WriteAllText(Path.Combine(folder, StagesFile), stages.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         if (result.Last(StageNames.Evaluate) is { } evaluated)
-            foreach (var file in new[] { EvaluateStage.MetricsFile, EvaluateStage.SubmissionFile })
+            foreach (var file in new[] { EvaluateStage.MetricsFile, EvaluateStage.SubmissionFile, EvaluateStage.ThresholdPlotFile })
                 if (File.Exists(Path.Combine(evaluated.Folder, file)))
                     File.Copy(Path.Combine(evaluated.Folder, file), Path.Combine(folder, file));
+        if (result.History.Count > 0) EpochCurves.Write(Path.Combine(folder, EpochCurves.File), result.History);
         return folder;
     }
 }

@@ -9,7 +9,7 @@ namespace HappyWhale.Tracking;
 /// _log_run_param/_validate_new_param_value, _set_run_tag, update_run_info/_overwrite_run_info;
 /// mlflow/store/artifact/local_artifact_repo.py log_artifact.
 /// </summary>
-public sealed class MlflowFileRun : ITrackedRun
+public sealed class MlflowFileRun
 {
     public const string MetricsFolder = "metrics";
     public const string ParamsFolder = "params";
@@ -39,11 +39,11 @@ public sealed class MlflowFileRun : ITrackedRun
         _startTime = startTime;
     }
 
+    /// <param name="runId">MLflow's run_uuid = uuid.uuid4().hex: 32 lowercase hex digits, also used as run_id.</param>
     internal static MlflowFileRun Create(string experimentDirectory, string experimentId, string experimentArtifactLocation,
-        string runName, IReadOnlyDictionary<string, string> tags)
+        string runName, IReadOnlyDictionary<string, string> tags, string runId)
     {
-        // run_uuid = uuid.uuid4().hex: 32 lowercase hex digits, also used as run_id.
-        var runId = Guid.NewGuid().ToString("N");
+        MlflowNames.ValidateRunId(runId);
         var runDirectory = Path.Combine(experimentDirectory, runId);
         // _get_artifact_dir: append_to_uri_path(experiment.artifact_location, run_uuid, "artifacts")
         var artifactUri = experimentArtifactLocation.TrimEnd('/') + "/" + runId + "/" + ArtifactsFolder;
@@ -62,6 +62,10 @@ public sealed class MlflowFileRun : ITrackedRun
             run.WriteTag(key, value);
         return run;
     }
+
+    /// <summary>An existing run folder, to change its status (a run found abandoned is ended KILLED); meta.yaml fields are kept.</summary>
+    internal static MlflowFileRun Open(RunRecord run) =>
+        new(run.Directory, run.RunId, run.ExperimentId, run.ArtifactUri, run.RunName, run.UserId, run.StartTime) { _status = run.Status, _endTime = run.EndTime };
 
     public void LogParams(IReadOnlyDictionary<string, string> parameters)
     {

@@ -16,7 +16,7 @@ namespace HappyWhale.Tracking;
 ///   &lt;id&gt;/&lt;run_uuid&gt;/metrics|params|tags|artifacts/
 /// </code>
 /// </summary>
-public sealed class MlflowFileStore : ITracker
+public sealed class MlflowFileStore
 {
     public const string DefaultExperimentId = "0";
     public const string DefaultExperimentName = "Default";
@@ -39,13 +39,16 @@ public sealed class MlflowFileStore : ITracker
         Directory.CreateDirectory(Path.Combine(RootDirectory, TrashFolderName));
     }
 
-    public ITrackedRun StartRun(string experimentName, string runName, IReadOnlyDictionary<string, string> tags, string? parentRunId = null)
+    /// <summary>Creates the experiment if needed and starts a RUNNING run in it (<paramref name="runId"/>: 32 hex digits, default a new one).</summary>
+    public MlflowFileRun StartRun(string experimentName, string runName, IReadOnlyDictionary<string, string> tags, string? parentRunId = null,
+        string? runId = null)
     {
         MlflowNames.ValidateStartRun(experimentName, runName, tags, parentRunId);
 
         var allTags = ResolveTags(runName, tags, parentRunId);
         var experiment = GetOrCreateExperiment(experimentName);
-        return MlflowFileRun.Create(experiment.Directory, experiment.ExperimentId, experiment.ArtifactLocation, runName, allTags);
+        return MlflowFileRun.Create(experiment.Directory, experiment.ExperimentId, experiment.ArtifactLocation, runName, allTags,
+            runId ?? Guid.NewGuid().ToString("N"));
     }
 
     /// <summary>

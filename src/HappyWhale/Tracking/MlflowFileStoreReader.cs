@@ -51,9 +51,13 @@ public sealed class MlflowFileStoreReader
         return null;
     }
 
-    public IReadOnlyDictionary<string, string> ReadParams(string runId) => ReadEntries(RequireRun(runId), MlflowFileRun.ParamsFolder);
+    public IReadOnlyDictionary<string, string> ReadParams(string runId) => ReadParams(RequireRun(runId));
 
-    public IReadOnlyDictionary<string, string> ReadTags(string runId) => ReadEntries(RequireRun(runId), MlflowFileRun.TagsFolder);
+    public IReadOnlyDictionary<string, string> ReadParams(RunRecord run) => ReadEntries(run, MlflowFileRun.ParamsFolder);
+
+    public IReadOnlyDictionary<string, string> ReadTags(string runId) => ReadTags(RequireRun(runId));
+
+    public IReadOnlyDictionary<string, string> ReadTags(RunRecord run) => ReadEntries(run, MlflowFileRun.TagsFolder);
 
     /// <summary>Every metric's full history, in file order.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<MetricPoint>> ReadMetricHistories(string runId) => ReadMetricHistories(RequireRun(runId));
@@ -131,7 +135,7 @@ public sealed class MlflowFileStoreReader
     }
 
     /// <summary>All files under a run sub-folder, keyed by their '/'-joined relative path (the MLflow key).</summary>
-    private static IEnumerable<(string Key, string Path)> EntryFiles(RunRecord run, string folder)
+    internal static IEnumerable<(string Key, string Path)> EntryFiles(RunRecord run, string folder)
     {
         var root = Path.Combine(run.Directory, folder);
         if (!Directory.Exists(root)) yield break;
@@ -139,22 +143,41 @@ public sealed class MlflowFileStoreReader
             yield return (Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/'), file);
     }
 
-    private static List<MetricPoint> ParseMetricFile(string key, string path)
+    private static List<MetricPoint> ParseMetricFile(string key, string path) => ReadMetricLines(key, path, 0).Select(p => p.Point).ToList();
+
+    /// <summary>
+    /// The complete lines of a metric file from byte <paramref name="offset"/> on, each point with the offset just past its
+    /// line; a last line still being written (no newline yet) is left for the next read.
+    /// </summary>
+    internal static List<(MetricPoint Point, long End)> ReadMetricLines(string key, string path, long offset)
     {
-        var points = new List<MetricPoint>();
-        foreach (var raw in File.ReadLines(path, StoreFiles.Utf8))
+        var points = new List<(MetricPoint, long)>();
+        byte[] bytes;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
         {
-            var line = raw.Trim();
-            if (line.Length == 0) continue;
-            var parts = line.Split(' ');
-            if (parts.Length is not (2 or 3))
-                throw new FormatException($"Metric '{key}' is malformed: a line has {parts.Length} fields, expected 2 or 3 ({path}).");
-            points.Add(new MetricPoint(
-                long.Parse(parts[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture),
-                ParsePythonFloat(parts[1]),
-                parts.Length == 3 ? long.Parse(parts[2], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) : 0));
+            if (stream.Length <= offset) return points;
+            stream.Seek(offset, SeekOrigin.Begin);
+            bytes = new byte[stream.Length - offset];
+            stream.ReadExactly(bytes);
+        }
+        int start = 0;
+        for (int newline; (newline = Array.IndexOf(bytes, (byte)'\n', start)) >= 0; start = newline + 1)
+        {
+            var line = StoreFiles.Utf8.GetString(bytes, start, newline - start).Trim();
+            if (line.Length > 0) points.Add((ParseMetricLine(key, path, line), offset + newline + 1));
         }
         return points;
+    }
+
+    private static MetricPoint ParseMetricLine(string key, string path, string line)
+    {
+        var parts = line.Split(' ');
+        if (parts.Length is not (2 or 3))
+            throw new FormatException($"Metric '{key}' is malformed: a line has {parts.Length} fields, expected 2 or 3 ({path}).");
+        return new MetricPoint(
+            long.Parse(parts[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture),
+            ParsePythonFloat(parts[1]),
+            parts.Length == 3 ? long.Parse(parts[2], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) : 0);
     }
 
     /// <summary>Python's float(): accepts "nan", "inf", "-inf", "infinity" in any case, as well as ordinary numbers.</summary>

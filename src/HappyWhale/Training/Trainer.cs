@@ -86,7 +86,7 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earl
             {
                 var batch = permutation.Skip(s * batchSize).Take(batchSize).ToArray();
                 var rows = batch.Select(i => data.Rows[i]).ToArray();
-                var x = ImageNetNormalization.Apply(augment.Apply(ComputeDevice.Move(images.ReadBatch(rows), device), generator));
+                var x = InputNormalization.Apply(model, augment.Apply(ComputeDevice.Move(images.ReadBatch(rows), device), generator));
                 var labels = tensor(batch.Select(i => data.Labels[i]).ToArray(), device: device);
                 var species = speciesLoss ? tensor(batch.Select(i => data.SpeciesLabels![i]).ToArray(), device: device) : null;
                 return new TrainingBatch(x, labels, species, rows.Length);

@@ -26,19 +26,26 @@ public class ExperimentRunTests
         Assert.Equal(12, rows.Count);
         Assert.All(rows, r => Assert.Equal(5, r.Predictions.Distinct().Count()));
 
-        // The report step: every metric name the pipeline produces must fit MLflow's file store.
+        // Again, tracked live as `happywhale run` does: every stage a cache hit, and the MLflow run still has the epochs and
+        // scores, tagged as hits. Every metric name the pipeline produces must fit MLflow's file store.
         var experiment = ExperimentLoader.Load(repo.Experiments, "tiny");
-        var logged = first with { RunFolder = RunFolder.Write(options.RunsRoot, experiment, first) };
-        var run = ExperimentLogger.Log(TrackerFactory.Create(null, repo.Root), experiment, logged, repo.Root);
-        var reader = new MlflowFileStoreReader(Path.Combine(repo.Root, "artifacts", "mlruns"));
-        var latest = reader.ReadLatestMetrics(run.RunId);
-        Assert.Equal(first.Metrics["test_map5"], latest["test_map5"]);
-        Assert.Equal(first.History.Count, reader.ReadMetricHistory(run.RunId, "train_loss").Count);
-        Assert.Equal(experiment.Flatten().Count, reader.ReadParams(run.RunId).Count);
-
-        var again = new ExperimentPipeline(ExperimentLoader.Load(repo.Experiments, "tiny"), options).Run(StageNames.Evaluate);
+        using var session = TrackingSession.Open(null, repo.Root);
+        var tracking = ExperimentTracking.Start(session, experiment, repo.Root);
+        var again = new ExperimentPipeline(experiment, options, tracking).Run(StageNames.Evaluate);
+        tracking.Finish(again with { RunFolder = RunFolder.Write(options.RunsRoot, experiment, again) });
         Assert.All(again.Stages, s => Assert.Equal(CacheOutcome.Hit, s.Outcome));
         Assert.Equal(first.Metrics["test_map5"], again.Metrics["test_map5"]);
+        var reader = new MlflowFileStoreReader(Path.Combine(repo.Root, "artifacts", "mlruns"));
+        var run = reader.FindRun(tracking.RunId)!;
+        Assert.Equal(RunStatus.Finished, run.Status);
+        Assert.Equal(first.Metrics["test_map5"], reader.ReadLatestMetrics(run)["test_map5"]);
+        Assert.Equal(first.History.Select(e => e.Loss), reader.ReadMetricHistory(run.RunId, "train_loss").Select(p => p.Value));
+        Assert.Equal(experiment.Flatten().Count, reader.ReadParams(run).Count);
+        var tags = reader.ReadTags(run);
+        Assert.Equal("hit", tags[ExperimentTracking.CacheTagPrefix + "train"]);
+        Assert.Equal(again.Last("train")!.Key, tags[ExperimentTracking.KeyTagPrefix + "train"]);
+        var artifacts = Directory.GetFiles(new MlflowFileStoreReader(session.Journal.RootDirectory).FindRun(run.RunId)!.Directory + "/artifacts").Select(Path.GetFileName);
+        Assert.Equal(["curves.png", "metrics.json", "resolved.yaml", "stages.json", "submission.csv", "threshold.png"], artifacts.Order());
 
         var rotated = new ExperimentPipeline(ExperimentLoader.Load(repo.Experiments, "tiny", ["train.augment.rotate_deg=10"]), options)
             .Run(StageNames.Evaluate);

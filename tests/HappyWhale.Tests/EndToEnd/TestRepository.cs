@@ -47,23 +47,37 @@ public sealed class TestRepository : IDisposable
         return process;
     }
 
-    ProcessStartInfo CliStartInfo(string[] args)
+    /// <summary>The real program with <paramref name="args"/>; <paramref name="env"/> sets (or, with null, removes) variables.</summary>
+    public ProcessStartInfo CliStartInfo(string[] args, IReadOnlyDictionary<string, string?>? env = null)
     {
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = Root, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "HappyWhale.Cli.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["NO_COLOR"] = "1";
         info.Environment["COLUMNS"] = "200";
+        foreach (var (key, value) in env ?? new Dictionary<string, string?>())
+            if (value is null) info.Environment.Remove(key); else info.Environment[key] = value;
         return info;
     }
 
     /// <summary>Runs the real program (HappyWhale.Cli.dll from the test output) in this repository.</summary>
-    public (int ExitCode, string Output) RunCli(params string[] args)
+    public (int ExitCode, string Output) RunCli(params string[] args) => RunCli(TimeSpan.FromMinutes(10), args, null);
+
+    public (int ExitCode, string Output) RunCli(string[] args, IReadOnlyDictionary<string, string?>? env) => RunCli(TimeSpan.FromMinutes(10), args, env);
+
+    /// <summary>As above; a run that outlives <paramref name="limit"/> is killed and fails the test (a hang must not block CI).</summary>
+    public (int ExitCode, string Output) RunCli(TimeSpan limit, params string[] args) => RunCli(limit, args, null);
+
+    public (int ExitCode, string Output) RunCli(TimeSpan limit, string[] args, IReadOnlyDictionary<string, string?>? env)
     {
-        using var process = Process.Start(CliStartInfo(args))!;
+        using var process = Process.Start(CliStartInfo(args, env))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(10))) { process.Kill(true); throw new TimeoutException("happywhale did not finish in 10 minutes"); }
+        if (!process.WaitForExit(limit))
+        {
+            process.Kill(true);
+            throw new TimeoutException($"happywhale {string.Join(' ', args)} did not finish in {limit.TotalSeconds:F0} s (killed); output so far:\n{stdout.Result}{stderr.Result}");
+        }
         return (process.ExitCode, stdout.Result + stderr.Result);
     }
 

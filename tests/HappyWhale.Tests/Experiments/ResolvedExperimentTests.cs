@@ -13,7 +13,7 @@ public class ResolvedExperimentTests
     {
         var flat = ExperimentLoader.Load(Repo, "defaults", ["train.phases.1.epochs=5"]).Flatten();
         Assert.Equal("name", flat.Keys.First());
-        Assert.Equal("tracking.uri", flat.Keys.Last());
+        Assert.Equal("tracking.log_model", flat.Keys.Last());
         Assert.Equal("defaults", flat["name"]);
         Assert.Equal("3", flat["train.phases.0.epochs"]);
         Assert.Equal("0.001", flat["train.phases.0.lr"]);
@@ -24,6 +24,16 @@ public class ResolvedExperimentTests
         Assert.Equal("0.0001", flat["train.weight_decay"]);
         Assert.Equal("", flat["description"]);
         Assert.DoesNotContain("train.phases", flat.Keys);
+    }
+
+    [Fact]
+    public void A_password_in_a_uri_is_masked_in_what_leaves_the_process_but_kept_for_connecting()
+    {
+        var e = ExperimentLoader.Load(Repo, "defaults", ["tracking.uri=https://alice:s3cret-pw@mlflow.example.com:5000"]);
+        Assert.Equal("https://***@mlflow.example.com:5000", e.Flatten()["tracking.uri"]);
+        Assert.DoesNotContain("s3cret-pw", e.ToYaml());
+        Assert.Contains("uri: https://***@mlflow.example.com:5000", e.ToYaml());
+        Assert.Equal("https://alice:s3cret-pw@mlflow.example.com:5000", e.Spec.Tracking.Uri);
     }
 
     [Fact]
@@ -44,7 +54,7 @@ public class ResolvedExperimentTests
         var exp = ExperimentLoader.Load(Repo, "quickstart", []);
         var head = exp.Section("model.head")!.AsObject();
         Assert.Equal(["type", "k", "s", "m", "easy_margin", "dynamic_margin", "margin_a", "margin_b", "margin_c"], head.Select(p => p.Key));
-        Assert.Equal(28, exp.Section("train.phases.0.epochs")!.GetValue<long>());
+        Assert.Equal(4, exp.Section("train.phases.0.epochs")!.GetValue<long>());
         head["s"] = 1.0;
         Assert.Equal(30.0, exp.Section("model.head.s")!.GetValue<double>());
         Assert.Throws<KeyNotFoundException>(() => exp.Section("model.nope"));
@@ -57,7 +67,7 @@ public class ResolvedExperimentTests
         using var files = new ExperimentFiles();
         files.Write("e.yaml", "tracking:\n  uri: file:///x\ntrain:\n  seed: 9\n  batch_size: 4\ndata:\n  seed: 3\n");
         var tree = files.Load("e").Tree;
-        Assert.Equal(["name", "description", "data", "synth", "prepare", "model", "train", "evaluate", "cache", "executor", "slurm", "tracking"], tree.Select(p => p.Key));
+        Assert.Equal(["name", "description", "data", "synth", "prepare", "model", "train", "evaluate", "pseudo_label", "cache", "executor", "slurm", "tracking"], tree.Select(p => p.Key));
         Assert.Equal("phases", tree["train"]!.AsObject().First().Key);
     }
 
@@ -69,7 +79,7 @@ public class ResolvedExperimentTests
             ["description='needs: quoting # here'", "data.root=yes", "train.phases.1.epochs=2", "model.gem_p=4", "train.phases.0.lr=1e-5"]);
         var yaml = original.ToYaml();
         Assert.Contains("\n  gem_p: 4.0\n", yaml);
-        Assert.Contains("\n    - image_size: null\n      epochs: 28\n", yaml);
+        Assert.Contains("\n    - image_size: null\n      epochs: 4\n", yaml);
         files.Write("resolved.yaml", yaml);
         var reloaded = files.Load("resolved");
         Assert.Equal("quickstart", reloaded.Name);

@@ -68,10 +68,10 @@ public class SlurmExecutorTests
             foreach (var (name, (metrics, tags)) in localRuns)
             {
                 Assert.Equal(metrics.GetValueOrDefault("test_map5"), clusterRuns[name].Metrics.GetValueOrDefault("test_map5"));
-                foreach (var tag in tags.Keys.Where(t => t.StartsWith(ExperimentLogger.KeyTagPrefix, StringComparison.Ordinal) || t == ExperimentLogger.DeviceTag))
+                foreach (var tag in tags.Keys.Where(t => t.StartsWith(ExperimentTracking.KeyTagPrefix, StringComparison.Ordinal) || t == ExperimentTracking.DeviceTag))
                     Assert.Equal(tags[tag], clusterRuns[name].Tags.GetValueOrDefault(tag));
             }
-            Assert.Contains(localRuns.Values, r => r.Tags.ContainsKey(ExperimentLogger.DeviceTag));
+            Assert.Contains(localRuns.Values, r => r.Tags.ContainsKey(ExperimentTracking.DeviceTag));
 
             // report.md: the slurm run's is the file the local executor writes from the same cache, byte for byte...
             string slurmReport = Report(cluster);

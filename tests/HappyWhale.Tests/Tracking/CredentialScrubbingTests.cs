@@ -2,7 +2,7 @@ using HappyWhale.Tracking;
 
 namespace HappyWhale.Tests.Tracking;
 
-/// <summary>A token and a password are set; nothing the tracker produces may contain them.</summary>
+/// <summary>A token and a password are set; nothing the tracking writes, logs, throws or sends (but the header) may contain them.</summary>
 public sealed class CredentialScrubbingTests : IDisposable
 {
     private const string Token = "tok-SECRET-1234567";
@@ -26,44 +26,44 @@ public sealed class CredentialScrubbingTests : IDisposable
     };
 
     [Fact]
-    public void TokenAndPassword_NeverInLogsParamsTagsSpoolOrExceptions()
+    public void TokenAndPassword_NeverInTheJournalPushStateLogsExceptionsOrRequestBodies()
     {
         using var server = new FakeMlflowServer(start: false);
         var env = new Dictionary<string, string> { ["MLFLOW_TRACKING_TOKEN"] = Token, ["MLFLOW_TRACKING_USERNAME"] = "alice", ["MLFLOW_TRACKING_PASSWORD"] = Password };
         var messages = new List<string>();
 
-        // 1. Server down: everything spools.
-        using (var tracker = _kit.Tracker(server.Uri.Replace("http://", $"http://alice:{Password}@"), env))
+        // 1. Server down: everything waits in the journal.
+        using (var session = _kit.Session(server.Uri.Replace("http://", $"http://alice:{Password}@"), env))
         {
-            var run = tracker.StartRun("exp", "r", Leaky(server.Uri));
+            var run = session.StartRun("exp", "r", Leaky(server.Uri));
             run.LogParams(Leaky(server.Uri));
             run.SetTag("leak", $"Bearer {Token}");
             run.LogMetric("m", 1);
-            run.End(RunStatus.Finished);
+            run.Fail(new InvalidOperationException($"failed at {Leaky(server.Uri)["tracking.uri"]} with {Token}"));
         }
         // 2. A proxy that echoes the Authorization header in its error message.
         server.Up();
         server.EchoAuthIn401 = true;
-        foreach (var (name, vars) in new[] { ("bearer", env), ("basic", new Dictionary<string, string> { ["MLFLOW_TRACKING_USERNAME"] = "alice", ["MLFLOW_TRACKING_PASSWORD"] = Password }) })
+        foreach (var vars in new[] { env, new Dictionary<string, string> { ["MLFLOW_TRACKING_USERNAME"] = "alice", ["MLFLOW_TRACKING_PASSWORD"] = Password } })
         {
-            using var tracker = _kit.Tracker(server.Uri, vars);
-            var e = Assert.Throws<MlflowRestException>(() => tracker.StartRun("exp", "r2", new Dictionary<string, string>()));
+            var e = Assert.Throws<MlflowRestException>(() => _kit.Pusher(server.Uri, vars).PushAll(TimeSpan.FromSeconds(10)));
             messages.Add(e.ToString());
             Assert.Contains(CredentialScrubber.Mask, e.Message);
-            var replay = _kit.Replay(server.Uri, vars);
-            messages.Add(replay.StoppedBecause ?? "");
+            messages.Add(TrackingSession.Sync(server.Uri, _kit.Repo, _kit.Log.Add, _kit.Env(vars)).StoppedBecause ?? "");
         }
         // 3. Malformed URIs with credentials in exception messages.
-        messages.Add(Assert.Throws<ArgumentException>(() => MlflowRestOptions.FromVariables($"ftp://alice:{Password}@h", null, _ => null)).Message);
-        messages.Add(Assert.Throws<NotSupportedException>(() => TrackerFactory.ResolveFileStoreRoot($"http://alice:{Password}@h", _kit.Temp.Folder)).Message);
-        messages.Add(Assert.Throws<NotSupportedException>(() => TrackerFactory.ResolveFileStoreRoot($"sqlite://alice:{Password}@h/db", _kit.Temp.Folder)).Message);
-        // 4. Replay for real: what reaches the server's params and tags.
+        messages.Add(Assert.Throws<ArgumentException>(() => MlflowRestOptions.FromVariables($"ftp://alice:{Password}@h", _ => null)).Message);
+        messages.Add(Assert.Throws<NotSupportedException>(() => TrackingSession.ResolveFileStoreRoot($"http://alice:{Password}@h", _kit.Repo)).Message);
+        messages.Add(Assert.Throws<NotSupportedException>(() => TrackingSession.ResolveFileStoreRoot($"sqlite://alice:{Password}@h/db", _kit.Repo)).Message);
+        // 4. Pushed for real: what reaches the server's params and tags.
         server.EchoAuthIn401 = false;
-        Assert.Equal(0, _kit.Replay(server.Uri, env).Remaining);
+        Assert.Equal(0, _kit.Pusher(server.Uri, env).PushAll(TimeSpan.FromSeconds(10)).Pending);
 
         var run0 = server.SingleRun("r");
+        Assert.Equal("FAILED", run0.Status);
         Assert.Contains(CredentialScrubber.Mask, run0.Params["tracking.uri"]);
         Assert.Contains(CredentialScrubber.Mask, run0.Tags["leak"]);
+        Assert.Contains(CredentialScrubber.Mask, run0.Tags[TrackedRun.ErrorTag]);
         foreach (var (k, v) in run0.Params.Concat(run0.Tags)) AssertClean(k + "=" + v, "server params/tags");
         foreach (var body in server.Bodies) AssertClean(body, "request bodies");
         foreach (var m in messages) AssertClean(m, "exception messages");

@@ -47,6 +47,8 @@ public sealed class FakeMlflowServer : IDisposable
     public bool MissOnceOnGetByName { get; set; }
     /// <summary>Answer every request 401 with a message echoing the Authorization header (a badly behaved proxy).</summary>
     public bool EchoAuthIn401 { get; set; }
+    /// <summary>Every request waits this long before it is handled (a slow server).</summary>
+    public TimeSpan Delay { get; set; }
 
     public int RequestCount => Volatile.Read(ref _requestNumber);
     public int CallCount(string endpoint) => Calls.GetValueOrDefault(endpoint);
@@ -97,6 +99,7 @@ public sealed class FakeMlflowServer : IDisposable
     private void Handle(HttpListenerContext ctx)
     {
         int n = Interlocked.Increment(ref _requestNumber);
+        if (Delay > TimeSpan.Zero) Thread.Sleep(Delay);
         var req = ctx.Request;
         var path = req.Url!.AbsolutePath;
         byte[] raw;
@@ -265,6 +268,12 @@ public sealed class FakeMlflowServer : IDisposable
             ctx.Response.Close();
         }
         catch (Exception) { }
+    }
+
+    /// <summary>Metric points of every run.</summary>
+    public int MetricCount()
+    {
+        lock (_gate) return Runs.Values.Sum(r => r.Metrics.Count);
     }
 
     /// <summary>The only run of the named experiment.</summary>

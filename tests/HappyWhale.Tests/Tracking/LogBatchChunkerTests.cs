@@ -48,4 +48,24 @@ public sealed class LogBatchChunkerTests
         Assert.Equal(3, batches.Count);
         Assert.Empty(LogBatchChunker.Chunk([], [], []));
     }
+
+    [Fact]
+    public void NonFiniteMetricValues_UseProtobufJsonStrings()
+    {
+        var json = new LogBatch([new("a", double.NaN, 1, 0), new("b", double.PositiveInfinity, 1, 0), new("c", 0.25, 1, 0)], [], []).ToJson();
+        Assert.Equal("NaN", (string)json["metrics"]![0]!["value"]!);
+        Assert.Equal("Infinity", (string)json["metrics"]![1]!["value"]!);
+        Assert.Equal(0.25, (double)json["metrics"]![2]!["value"]!);
+        Assert.True(double.IsNaN(LogBatch.ParseValue(json["metrics"]![0]!["value"]!)));
+    }
+
+    [Fact]
+    public void ArtifactUrl_FollowsTheServersProxyLayout()
+    {
+        using var client = new MlflowRestClient(MlflowRestOptions.FromVariables("http://h:5000/", _ => null));
+        Assert.Equal("http://h:5000/api/2.0/mlflow-artifacts/artifacts/3/abc/artifacts/eval/m%20x.json",
+            client.ArtifactUrl("mlflow-artifacts:/3/abc/artifacts", "eval/m x.json"));
+        Assert.Equal("http://h:5000/api/2.0/mlflow-artifacts/artifacts/3/abc/artifacts/f",
+            client.ArtifactUrl("mlflow-artifacts://h:5000/3/abc/artifacts", "f"));
+    }
 }

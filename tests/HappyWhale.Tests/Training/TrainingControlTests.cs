@@ -12,7 +12,7 @@ public class TrainingControlTests
 {
     static ExperimentSpec Spec(params string[] sets) =>
         ExperimentLoader.Load(Path.Combine(TestRepository.SourceRoot(), "experiments"), "quickstart",
-            ["model.embedding_dim=16", "train.validate_each_epoch=false", .. sets]).Spec;
+            ["model.backbone=efficientnet_b0", "model.pretrained=null", "model.embedding_dim=16", "train.validate_each_epoch=false", .. sets]).Spec;
 
     [Fact]
     public void Warmup_cosine_rates_at_given_steps()

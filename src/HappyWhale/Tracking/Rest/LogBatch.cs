@@ -18,11 +18,6 @@ public sealed record LogBatch(IReadOnlyList<MetricRecord> Metrics, IReadOnlyList
         return new JsonObject { ["metrics"] = metrics, ["params"] = Pairs(Params), ["tags"] = Pairs(Tags) };
     }
 
-    public static LogBatch FromJson(JsonObject o) => new(
-        (o["metrics"] as JsonArray ?? []).Select(m => new MetricRecord(
-            (string)m!["key"]!, ParseValue(m["value"]!), (long)m["timestamp"]!, (long?)m["step"] ?? 0)).ToList(),
-        ReadPairs(o["params"] as JsonArray), ReadPairs(o["tags"] as JsonArray));
-
     /// <summary>Protobuf's JSON mapping writes NaN and infinities as the strings "NaN", "Infinity", "-Infinity".</summary>
     public static JsonNode MetricValue(double v) =>
         double.IsNaN(v) ? JsonValue.Create("NaN") : double.IsPositiveInfinity(v) ? JsonValue.Create("Infinity")
@@ -38,9 +33,6 @@ public sealed record LogBatch(IReadOnlyList<MetricRecord> Metrics, IReadOnlyList
         foreach (var (k, v) in pairs) array.Add(new JsonObject { ["key"] = k, ["value"] = v });
         return array;
     }
-
-    public static List<KeyValuePair<string, string>> ReadPairs(JsonArray? array) =>
-        (array ?? []).Select(p => new KeyValuePair<string, string>((string)p!["key"]!, (string?)p["value"] ?? "")).ToList();
 }
 
 /// <summary>

@@ -165,14 +165,12 @@ public sealed class MlflowRestClient : IDisposable
     }
 
     /// <summary>
-    /// runs/create; returns the server run id and artifact URI. runs/create is not idempotent, so when the tags carry
-    /// a client run id (<see cref="MlflowRestTracker.ClientRunIdTag"/>) a re-send (and the first send, when
-    /// <paramref name="mayAlreadyExist"/>) first searches the experiment for a run with that tag.
+    /// runs/create, sent once (it is not idempotent: a re-send after a lost answer makes a second run); returns the server run id
+    /// and artifact URI. <see cref="RunPusher"/> finds a run whose creation had an unknown outcome by its client id tag.
     /// </summary>
     public (string RunId, string ArtifactUri) CreateRun(string experimentId, string runName, long startTime,
-        IReadOnlyList<KeyValuePair<string, string>> tags, string? userId, bool mayAlreadyExist = false)
+        IReadOnlyList<KeyValuePair<string, string>> tags, string? userId)
     {
-        var clientId = tags.FirstOrDefault(t => t.Key == MlflowRestTracker.ClientRunIdTag).Value;
         var body = new JsonObject
         {
             ["experiment_id"] = experimentId,
@@ -181,67 +179,18 @@ public sealed class MlflowRestClient : IDisposable
             ["tags"] = Tracking.LogBatch.Pairs(tags),
         };
         if (userId is not null) body["user_id"] = userId;
-        var delay = Options.InitialBackoff;
-        for (int attempt = 0; ; attempt++)
-        {
-            if (clientId is not null && (attempt > 0 || mayAlreadyExist) && FindRunByTag(experimentId, MlflowRestTracker.ClientRunIdTag, clientId) is { } found)
-                return found;
-            try
-            {
-                var info = Post("runs/create", body, retry: clientId is null)["run"]?["info"]
-                    ?? throw new MlflowRestException("MLflow runs/create returned no run.", null, null, false);
-                return ((string)info["run_id"]!, (string?)info["artifact_uri"] ?? "");
-            }
-            catch (MlflowRestException e) when (e.IsTransient && clientId is not null && attempt < Options.MaxRetries)
-            {
-                if (delay > TimeSpan.Zero) Thread.Sleep(delay);
-                delay = delay * 2 < Options.MaxBackoff ? delay * 2 : Options.MaxBackoff;
-            }
-        }
+        var info = Post("runs/create", body, retry: false)["run"]?["info"]
+            ?? throw new MlflowRestException("MLflow runs/create returned no run.", null, null, false);
+        return ((string)info["run_id"]!, (string?)info["artifact_uri"] ?? "");
     }
 
-    public void LogBatch(string runId, LogBatch batch, bool retry = true)
+    /// <summary>runs/log-batch. Metric points are not idempotent on the server (a second call adds them again): a batch with metrics is sent once.</summary>
+    public void LogBatch(string runId, LogBatch batch)
     {
         var body = batch.ToJson();
         body["run_id"] = runId;
-        Post("runs/log-batch", body, retry);
+        Post("runs/log-batch", body, retry: batch.Metrics.Count == 0);
     }
-
-    /// <summary>
-    /// runs/log-batch at most once. Metric points are not idempotent on the server (a second call adds them again),
-    /// so before any re-send (and first, when <paramref name="mayAlreadyBeApplied"/>: an earlier attempt's outcome is
-    /// unknown) we ask metrics/get-history whether the batch's first point is already there. MLflow's SQL store writes
-    /// a log-batch in one transaction, so one point tells for the whole batch. Params (same value) and tags re-send safely.
-    /// </summary>
-    public void LogBatchOnce(string runId, LogBatch batch, bool mayAlreadyBeApplied)
-    {
-        if (batch.Metrics.Count == 0) { LogBatch(runId, batch); return; }
-        var delay = Options.InitialBackoff;
-        for (int attempt = 0; ; attempt++)
-        {
-            if ((attempt > 0 || mayAlreadyBeApplied) && IsApplied(runId, batch)) return;
-            try
-            {
-                LogBatch(runId, batch, retry: false);
-                return;
-            }
-            catch (MlflowRestException e) when (e.IsTransient && attempt < Options.MaxRetries)
-            {
-                if (delay > TimeSpan.Zero) Thread.Sleep(delay);
-                delay = delay * 2 < Options.MaxBackoff ? delay * 2 : Options.MaxBackoff;
-            }
-        }
-    }
-
-    private bool IsApplied(string runId, LogBatch batch)
-    {
-        var first = batch.Metrics[0];
-        return GetMetricHistory(runId, first.Key).Any(p =>
-            p.Step == first.Step && p.TimestampMs == first.TimestampMs && (p.Value.Equals(first.Value)));
-    }
-
-    public void SetTag(string runId, string key, string value) =>
-        Post("runs/set-tag", new JsonObject { ["run_id"] = runId, ["key"] = key, ["value"] = value });
 
     public void UpdateRun(string runId, RunStatus status, long endTime) =>
         Post("runs/update", new JsonObject { ["run_id"] = runId, ["status"] = StatusName(status), ["end_time"] = endTime });
@@ -267,7 +216,6 @@ public sealed class MlflowRestClient : IDisposable
         return points;
     }
 
-
     /// <summary>runs/search for a run carrying tag key=value in an experiment; null when none, or when the server cannot search that way.</summary>
     public (string RunId, string ArtifactUri)? FindRunByTag(string experimentId, string key, string value)
     {
@@ -288,7 +236,8 @@ public sealed class MlflowRestClient : IDisposable
     public void PutArtifact(string artifactRoot, string artifactPath, string localFile)
     {
         var url = ArtifactUrl(artifactRoot, artifactPath);
-        SendRaw(() => new HttpRequestMessage(HttpMethod.Put, url) { Content = new ByteArrayContent(File.ReadAllBytes(localFile)) }, "artifact upload", retry: true);
+        // Streamed from the file: a checkpoint can be large. Each attempt opens it again.
+        SendRaw(() => new HttpRequestMessage(HttpMethod.Put, url) { Content = new StreamContent(File.OpenRead(localFile)) }, "artifact upload", retry: true);
     }
 
     public byte[] GetArtifact(string artifactRoot, string artifactPath) =>
@@ -298,7 +247,7 @@ public sealed class MlflowRestClient : IDisposable
     /// The proxy URL for a file under a run's artifact root. A server that serves artifacts gives runs the root
     /// mlflow-artifacts:/&lt;experiment_id&gt;/&lt;run_id&gt;/artifacts, which MLflow's MlflowArtifactsRepository.resolve_uri
     /// maps to &lt;tracking uri&gt;/api/2.0/mlflow-artifacts/artifacts/&lt;experiment_id&gt;/&lt;run_id&gt;/artifacts.
-    /// <paramref name="artifactRoot"/> is that URI, or the bare "&lt;experiment_id&gt;/&lt;run_id&gt;/artifacts".
+    /// <paramref name="artifactRoot"/> is that URI.
     /// </summary>
     public string ArtifactUrl(string artifactRoot, string artifactPath)
     {
@@ -317,26 +266,6 @@ public sealed class MlflowRestClient : IDisposable
         return Options.BaseUri + ArtifactsPrefix + string.Join('/', segments.Select(Uri.EscapeDataString));
     }
 
-    public static string DefaultArtifactRoot(string experimentId, string runId) => $"{experimentId}/{runId}/artifacts";
-
-    public static string StatusName(RunStatus status) => status switch
-    {
-        RunStatus.Running => "RUNNING",
-        RunStatus.Scheduled => "SCHEDULED",
-        RunStatus.Finished => "FINISHED",
-        RunStatus.Failed => "FAILED",
-        RunStatus.Killed => "KILLED",
-        _ => throw new ArgumentOutOfRangeException(nameof(status)),
-    };
-
-    public static RunStatus ParseStatus(string? name) => name switch
-    {
-        "RUNNING" => RunStatus.Running,
-        "SCHEDULED" => RunStatus.Scheduled,
-        "FINISHED" => RunStatus.Finished,
-        "FAILED" => RunStatus.Failed,
-        "KILLED" => RunStatus.Killed,
-        _ => throw new FormatException($"Unknown run status '{name}'."),
-    };
-
+    /// <summary>The REST API's status names are the enum's names in capitals (RUNNING, FINISHED, ...).</summary>
+    public static string StatusName(RunStatus status) => status.ToString().ToUpperInvariant();
 }

@@ -23,8 +23,6 @@ public sealed record MlflowRestOptions
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
-    /// <summary>Folder of the offline spool for this server (null: no spool, transient failures throw).</summary>
-    public string? SpoolDirectory { get; init; }
     /// <summary>Warnings (already scrubbed). Default: standard error.</summary>
     public Action<string> Log { get; init; } = message => Console.Error.WriteLine(message);
 
@@ -33,11 +31,9 @@ public sealed record MlflowRestOptions
         Password is not null ? Username + ":" + Password : null,
         Password is not null ? Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Username + ":" + Password)) : null);
 
-    public static MlflowRestOptions FromEnvironment(string trackingUri, string? spoolRoot) =>
-        FromVariables(trackingUri, spoolRoot, Environment.GetEnvironmentVariable);
+    public static MlflowRestOptions FromEnvironment(string trackingUri) => FromVariables(trackingUri, Environment.GetEnvironmentVariable);
 
-    /// <param name="spoolRoot">Parent of the spool folders; each server gets its own sub-folder (see <see cref="SpoolFolderName"/>).</param>
-    public static MlflowRestOptions FromVariables(string trackingUri, string? spoolRoot, Func<string, string?> env)
+    public static MlflowRestOptions FromVariables(string trackingUri, Func<string, string?> env)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(trackingUri);
         trackingUri = trackingUri.Trim();
@@ -60,7 +56,6 @@ public sealed record MlflowRestOptions
             Username = user,
             Password = password,
             InsecureTls = IsTrue(env("MLFLOW_TRACKING_INSECURE_TLS")),
-            SpoolDirectory = spoolRoot is null ? null : Path.Combine(spoolRoot, SpoolFolderName(baseUri)),
         };
         if (int.TryParse(env("MLFLOW_HTTP_REQUEST_MAX_RETRIES"), NumberStyles.None, CultureInfo.InvariantCulture, out var retries))
             options = options with { MaxRetries = retries };
@@ -71,8 +66,8 @@ public sealed record MlflowRestOptions
         return options;
     }
 
-    /// <summary>"http_host_5000": one spool per server, so a spool is never replayed into another server.</summary>
-    public static string SpoolFolderName(string baseUri)
+    /// <summary>"http_host_5000": a folder name per server, holding no credentials.</summary>
+    public static string FolderName(string baseUri)
     {
         var clean = CredentialScrubber.StripUserInfo(baseUri).TrimEnd('/');
         var chars = clean.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_').ToArray();
