@@ -16,14 +16,16 @@ var cli           = root.CombineWithFilePath($"src/HappyWhale.Cli/bin/{configura
 
 // The options each target reads. Anything else stops the build naming the nearest valid option, so a
 // misspelt --sett cannot run with the defaults. Cake's own options (--verbosity...) pass.
-var pipelineOptions = new[] { "exp", "set", "overlay", "force" };
+var executorOptions = new[] { "executor", "retry", "detach" };
+var pipelineOptions = new[] { "exp", "set", "overlay", "force" }.Concat(executorOptions).ToArray();
 var targetOptions = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase)
 {
     ["Build"] = new string[0], ["Clean"] = new string[0], ["Test"] = new string[0], ["Bench"] = new[] { "bench" },
     ["Synth"] = pipelineOptions.Append("preview").ToArray(), ["Prepare"] = pipelineOptions, ["Train"] = pipelineOptions,
     ["Evaluate"] = pipelineOptions, ["Experiment"] = pipelineOptions, ["SyncTracking"] = new[] { "exp", "set", "overlay" },
-    ["Ablation"] = new[] { "ablation", "force" }, ["Diff"] = new[] { "exps", "set" },
-    ["Regression"] = new[] { "update-baselines", "seeds", "seed", "exact", "force" },
+    ["Ablation"] = new[] { "ablation", "force" }.Concat(executorOptions).ToArray(), ["Diff"] = new[] { "exps", "set" },
+    ["Regression"] = new[] { "update-baselines", "seeds", "seed", "exact", "force" }.Concat(executorOptions).ToArray(),
+    ["Status"] = new[] { "ablation", "exp", "regression" }, ["Cancel"] = new[] { "ablation", "exp", "regression" },
 };
 var cakeOptions = new[] { "target", "t", "configuration", "verbosity", "v", "debug", "d", "dryrun", "noop", "whatif", "exclusive", "e",
     "showdescription", "description", "showtree", "tree", "help", "info", "version", "bootstrap", "skip-bootstrap", "settings_skipverification" };

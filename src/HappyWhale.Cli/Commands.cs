@@ -207,6 +207,8 @@ static partial class Commands
         void Log(string line) => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(line)}[/]");
         if (cli.Has("update-baselines"))
         {
+            if (cli.Get("executor") == ExecutorNames.Slurm)
+                throw new UserException("--update-baselines trains every seed of every CI experiment here; drop --executor=slurm (the check itself runs on Slurm).");
             var baselines = RegressionSuite.UpdateBaselines(options, cli.Get("seeds") is { } list ? RegressionSuite.ParseSeeds(list) : null, Log);
             var measured = new Table().Title("baselines").AddColumn("experiment").AddColumn("metric").AddColumn("seeds").AddColumn("values")
                 .AddColumn(new TableColumn("mean ± sd").RightAligned()).AddColumn(new TableColumn("fails below").RightAligned());
@@ -217,10 +219,10 @@ static partial class Commands
             AnsiConsole.MarkupLine($"baselines rewritten: {Markup.Escape(Path.GetRelativePath(repoRoot, RegressionSuite.BaselinesPath(repoRoot)))} [grey]({clock.Elapsed.TotalSeconds:F0} s)[/]");
             return 0;
         }
-        if (OnExecutor(cli, repoRoot, "regression", "ci", PlannedRegression(repoRoot), StageNames.Evaluate, ref options) is { } exit) return exit;
         int? seed = cli.Get("seed") is not { } text ? null
             : int.TryParse(text, out int s) && s >= 0 ? s : throw new UserException($"--seed={text}: a training seed is a whole number >= 0.");
         bool exact = cli.Has("exact");
+        if (OnExecutor(cli, repoRoot, "regression", "ci", PlannedRegression(options, seed), StageNames.Evaluate, ref options) is { } exit) return exit;
         var outcome = RegressionSuite.Run(options, seed, exact, Log);
         var table = new Table().Title(exact ? "regression (--exact: the recorded value of the seed, bit for bit)" : "regression")
             .AddColumn("experiment").AddColumn("metric").AddColumn(new TableColumn("seed").RightAligned())

@@ -11,7 +11,7 @@ namespace HappyWhale.Cli;
 static partial class Commands
 {
     /// <summary>
-    /// With the slurm executor (--executor, else each experiment's `executor`), computes the stages not
+    /// With the slurm executor (--executor, else the experiments' `executor`, which must agree), computes the stages not
     /// yet cached as Slurm jobs and waits for them. Returns null to go on with the verb's local code,
     /// which then finds every stage cached and writes reports and MLflow runs as a local run does
     /// (<paramref name="options"/> now reports the jobs' stages as computed); otherwise the exit code.
@@ -59,7 +59,9 @@ static partial class Commands
                                    $"[grey]happywhale status {Markup.Escape(target)}[/]");
             return 1;
         }
-        if (outcome.Jobs.Count > 0) AnsiConsole.MarkupLine($"[green]slurm: all {outcome.ComputedKeys.Count} stage(s) computed by jobs[/]; writing the results from the cache");
+        // Everything was cached: the local code is then exactly a local run's.
+        if (outcome.Jobs.Count == 0) return null;
+        AnsiConsole.MarkupLine($"[green]slurm: all {outcome.ComputedKeys.Count} stage(s) computed by jobs[/]; writing the results from the cache");
         options = options with { Gate = new ComputedByJobs(outcome.ComputedKeys, outcome.Devices) };
         return null;
     }
@@ -70,9 +72,11 @@ static partial class Commands
     static IReadOnlyList<PlannedExperiment> Planned(string ablationName, AblationSpec ablation) =>
         ablation.Variants.SelectMany(v => v.Runs.Select(r => new PlannedExperiment(ExperimentRef.ForAblationRun(ablationName, v.Name, r.Seed), r.Experiment))).ToList();
 
-    static IReadOnlyList<PlannedExperiment> PlannedRegression(string repoRoot) =>
-        RegressionSuite.Experiments(repoRoot).Where(e => e.Missing.Count == 0)
-            .Select(e => new PlannedExperiment(ExperimentRef.ForExperiment(e.Name, [], []), e.Experiment)).ToList();
+    /// <summary>The CI experiments the check runs, at --seed as RegressionSuite loads them (it says which it skips).</summary>
+    static IReadOnlyList<PlannedExperiment> PlannedRegression(PipelineOptions options, int? seed) =>
+        RegressionSuite.Experiments(options, seed, _ => { })
+            .Select(e => new PlannedExperiment(ExperimentRef.ForExperiment(e.Name, seed is { } s ? [string.Create(CultureInfo.InvariantCulture, $"train.seed={s}")] : [], []),
+                e.Experiment)).ToList();
 
     static int Retry(CliArgs cli)
     {

@@ -60,7 +60,7 @@ public sealed partial class ExperimentPipeline
                 request = request with { Inputs = new Dictionary<string, string>(request.Inputs) { [PseudoLabelStage.InputName] = roundLabels.Key } };
                 previous = Train(request, $"train round {round} phase {phase + 1} ({sizes[phase]}px)", Spec, phase, prepared[sizes[phase]], previous,
                     images => PseudoLabelStage.WithLabels(RowSplit.Build(images.Rows, Spec.Data), images, roundLabels.Folder), weights);
-                history.AddRange(TrainStage.ReadHistory(previous.Folder));
+                if (previous.Outcome != CacheOutcome.Deferred) history.AddRange(TrainStage.ReadHistory(previous.Folder));
             }
             model = previous!;
         }
@@ -79,6 +79,7 @@ public sealed partial class ExperimentPipeline
                 return PseudoLabelStage.Compute(Spec, round, images, model.Folder, source.ReadTestLabels(), folder, n => task.Increment(n));
             });
         });
+        if (run.Outcome == CacheOutcome.Deferred) return run;
         var s = run.Manifest.Summary;
         _rounds.Add(s);
         string right = s["accuracy"] is JsonValue a ? $", {a.GetValue<double>():P0} of them right" : "";
@@ -90,7 +91,7 @@ public sealed partial class ExperimentPipeline
     /// <summary>Every phase again on all training images (plus the last round's pseudo-labels), the last phase as long as the fold run's best epoch.</summary>
     StageRun FinalFitPhases(IReadOnlyList<int> sizes, Dictionary<int, StageRun> prepared, StageRun foldRun, StageRun? labels)
     {
-        int epochs = FinalFit.ChosenEpochs(TrainStage.ReadHistory(foldRun.Folder), Spec.Train.Phases[^1].Epochs);
+        int epochs = FinalFit.ChosenEpochs(TrainStage.ReadHistory(OutputsOf(foldRun)), Spec.Train.Phases[^1].Epochs);
         var spec = FinalFit.Spec(Spec, epochs);
         StageRun? previous = null;
         for (int phase = 0; phase < sizes.Count; phase++)

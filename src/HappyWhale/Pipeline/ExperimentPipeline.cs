@@ -44,7 +44,7 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
         foreach (int size in sizes.Append(Spec.Prepare.ImageSize).Distinct())
             prepared[size] = Prepare(source, size);
         if (last == 1) return Result([], new Dictionary<string, double>());
-        if (last == 3) EvaluateStage.RequireScorable(prepared[sizes[^1]].Folder);
+        if (last == 3 && prepared[sizes[^1]].Outcome != CacheOutcome.Deferred) EvaluateStage.RequireScorable(prepared[sizes[^1]].Folder);
 
         StageRun? previous = null;
         var history = new List<EpochStats>();
@@ -62,11 +62,15 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
         var evaluated = Evaluate(source, models, prepared[sizes[^1]]);
         if (evaluated.Outcome == CacheOutcome.Deferred) return Result(history, new Dictionary<string, double>());
         Evaluated = new(models, prepared[sizes[^1]], evaluated);
-        return Result(history, EvaluateStage.ReadMetrics(evaluated.Folder));
+        return Result(history, evaluated.Outcome == CacheOutcome.Deferred ? new Dictionary<string, double>() : EvaluateStage.ReadMetrics(evaluated.Folder));
     }
 
-    PipelineResult Result(IReadOnlyList<EpochStats> history, IReadOnlyDictionary<string, double> metrics) =>
-        new(experiment.Name, _runs.ToList(), history, WithRoundMetrics(metrics), "", options.Gate?.DeviceOf(_runs) ?? Device);
+    PipelineResult Result(IReadOnlyList<EpochStats> history, IReadOnlyDictionary<string, double> metrics)
+    {
+        // Stages computed by cluster jobs report the device those jobs used.
+        if (options.Gate?.DeviceOf(_runs) is { } elsewhere) observer?.DeviceResolved(Device = elsewhere);
+        return new(experiment.Name, _runs.ToList(), history, WithRoundMetrics(metrics), "", Device);
+    }
 
     /// <summary>Resolves train.device before any stage runs (a wrong choice stops here), configures it and says what it is.</summary>
     void CheckDevice()
@@ -211,4 +215,11 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
         AnsiConsole.MarkupLine($"{Markup.Escape(label)}: {outcome} [grey]{request.Stage}/{run.ShortKey} ({run.Duration.TotalSeconds:F1} s)[/]");
         return run;
     }
+
+    /// <summary>
+    /// The folder of a stage whose outputs the walk needs to go on (a later key depends on them). A deferred stage
+    /// not in the cache yet has none: the planner stops this experiment's walk there and plans the rest once it has.
+    /// </summary>
+    string OutputsOf(StageRun run) =>
+        run.Outcome == CacheOutcome.Deferred && CacheManifest.TryRead(run.Folder)?.Key != run.Key ? throw new StageOutputsPending(run) : run.Folder;
 }

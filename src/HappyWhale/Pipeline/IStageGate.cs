@@ -12,6 +12,16 @@ public enum StageDecision
 }
 
 /// <summary>
+/// The walk needs the outputs of a deferred stage to go on: a later stage's key depends on them (the final fit's
+/// epochs come from the fold run's history). A planner plans the stages after it once it has been computed.
+/// </summary>
+public sealed class StageOutputsPending(StageRun stage)
+    : Exception($"{stage.Label} ({stage.Stage}/{stage.ShortKey}) must be computed before the stages after it can be planned")
+{
+    public StageRun Stage { get; } = stage;
+}
+
+/// <summary>
 /// Lets an executor decide, stage by stage, what this process computes. The pipeline still walks
 /// every stage and derives every key, so a planner can record the stage graph without computing
 /// anything, and a cluster job can compute exactly one key of it.

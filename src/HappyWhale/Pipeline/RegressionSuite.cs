@@ -36,15 +36,10 @@ public static class RegressionSuite
             .Order(StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>Each experiment under experiments/ci/, loaded, with the data folders it names that are not here (skipped when any).</summary>
-    public static IEnumerable<(string Name, ResolvedExperiment Experiment, IReadOnlyList<string> Missing)> Experiments(string repoRoot)
-    {
-        foreach (var name in ExperimentNames(repoRoot))
-        {
-            var experiment = ExperimentLoader.Load(Path.Combine(repoRoot, "experiments"), name);
-            yield return (name, experiment, DataSourceResolver.MissingFolderRoots(experiment.Spec.Data, repoRoot));
-        }
-    }
+    /// <summary>The CI experiments a regression check at <paramref name="seed"/> runs (those whose data is here), as it loads them.</summary>
+    public static IReadOnlyList<(string Name, ResolvedExperiment Experiment)> Experiments(PipelineOptions options, int? seed, Action<string> log) =>
+        ExperimentNames(options.RepoRoot).Select(name => (name, Load(options, name, seed, log))).Where(e => e.Item2 is not null)
+            .Select(e => (e.name, e.Item2!)).ToList();
 
     /// <summary>
     /// Runs every CI experiment once, at <paramref name="seed"/> (null: each experiment's own train.seed), and

@@ -100,6 +100,38 @@ public class StagePlannerTests
     }
 
     [Fact]
+    public void Keys_that_depend_on_earlier_results_are_planned_in_a_later_round()
+    {
+        // train.final_fit takes its epochs from the fold run's history: its key exists only once that run is computed.
+        using var repo = SlurmExecutorTests.SlurmRepository();
+        string[] sets = ["train.final_fit=true"];
+        var reference = ExperimentRef.ForExperiment("tiny_slurm", sets, []);
+        StagePlanner PlanNow()
+        {
+            var planner = new StagePlanner(new PipelineOptions(repo.Root));
+            planner.Add(reference, ExperimentLoader.Load(repo.Experiments, "tiny_slurm", sets), StageNames.Evaluate);
+            return planner;
+        }
+        var first = PlanNow();
+        Assert.Equal(["synth", "prepare", "train"], first.Jobs.Select(j => j.Stage));
+        Assert.Equal("tiny_slurm after train phase 1 (32px)", Assert.Single(first.Waiting));
+
+        // The three jobs, in order, as Slurm runs them (each its own process).
+        var submission = SlurmSubmission.Create(Path.Combine(repo.Root, "artifacts"), "exp", "tiny_slurm");
+        string stages = submission.WriteStages(1, new RoundPlan(repo.Root, first.Jobs));
+        foreach (var job in first.Jobs)
+        {
+            var (code, output) = repo.RunCli("stage", "--stages", stages, "--index", job.Index.ToString());
+            Assert.True(code == 0, output);
+        }
+        var second = PlanNow();
+        Assert.Empty(second.Waiting);
+        Assert.Equal(3, second.Cached);
+        Assert.Equal(["train", "evaluate"], second.Jobs.Select(j => j.Stage));
+        Assert.StartsWith("final fit phase 1", second.Jobs[0].Label);
+    }
+
+    [Fact]
     public void A_job_computes_its_key_only_and_refuses_to_run_before_its_inputs()
     {
         using var repo = SlurmExecutorTests.SlurmRepository();

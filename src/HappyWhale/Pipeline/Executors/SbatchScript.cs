@@ -11,7 +11,7 @@ namespace HappyWhale.Pipeline.Executors;
 public static class SbatchScript
 {
     /// <summary>The stages that run the model, and so get slurm.gres.</summary>
-    static readonly string[] ModelStages = [StageNames.Train, StageNames.Evaluate];
+    static readonly string[] ModelStages = [StageNames.Train, StageNames.Evaluate, StageNames.PseudoLabel];
 
     /// <param name="stage">the stage the job computes (decides whether slurm.gres applies); null for the report job</param>
     /// <param name="log">the job's log file, with Slurm's %j (or %A_%a for arrays)</param>

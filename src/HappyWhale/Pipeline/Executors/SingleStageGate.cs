@@ -7,8 +7,8 @@ namespace HappyWhale.Pipeline.Executors;
 /// </summary>
 public sealed class SingleStageGate(string key, bool force, string stage) : IStageGate
 {
-    /// <summary>Only a train or evaluate job needs train.device (a prepare job may run on a node without the GPU).</summary>
-    public bool UsesDevice => stage is StageNames.Train or StageNames.Evaluate;
+    /// <summary>Only the stages that run a model need train.device (a prepare job may run on a node without the GPU).</summary>
+    public bool UsesDevice => stage is StageNames.Train or StageNames.Evaluate or StageNames.PseudoLabel;
 
     readonly Dictionary<string, (StageRequest Request, StageCache Cache)> _earlier = new(StringComparer.Ordinal);
 

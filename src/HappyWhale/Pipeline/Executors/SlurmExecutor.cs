@@ -65,7 +65,9 @@ public sealed class SlurmExecutor(SlurmClient slurm, IJobView view, TimeSpan? po
         var devices = new Dictionary<string, string>(StringComparer.Ordinal);
         var all = new List<SubmittedJob>();
         var failures = new List<FailedJob>();
-        for (int round = 1; round <= request.Retry + 1; round++)
+        // Rounds: the first submission; a retry after a round with failures; the next wave when some keys could only be
+        // planned once earlier jobs had computed what they depend on. Each round plans from the cache as it is then.
+        for (int round = 1, retries = 0; ; round++)
         {
             var planner = new StagePlanner(request.Options, computed);
             foreach (var e in request.Experiments) planner.Add(e.Reference, e.Experiment, request.LastStage);
@@ -75,10 +77,15 @@ public sealed class SlurmExecutor(SlurmClient slurm, IJobView view, TimeSpan? po
                 if (round == 1) view.Message($"every stage is cached ({planner.Cached}): nothing to submit");
                 return new SlurmOutcome(submission, true, false, computed, devices, all, []);
             }
+            if (request.ReportCommand is not null && planner.Waiting.Count > 0)
+                throw new UserException($"--detach: the keys of some stages depend on results of others ({string.Join("; ", planner.Waiting)}; " +
+                                        "train.final_fit takes its epochs from the fold run), so they can only be planned when those jobs end. " +
+                                        "Run without --detach: the command then submits them in waves.");
             // Created once there is something to submit: planning can still stop on bad input.
             submission ??= SlurmSubmission.Create(request.Options.ArtifactsRoot, request.Kind, request.Name);
-            string what = round == 1 ? "submitting" : $"retry {round - 1}/{request.Retry}: resubmitting";
-            view.Message($"{what} {stages.Count} stage(s) as Slurm jobs ({planner.Cached} cached stage(s) need none); " +
+            string what = round == 1 ? "submitting" : failures.Count > 0 ? $"retry {retries}/{request.Retry}: resubmitting" : $"round {round}: submitting";
+            string later = planner.Waiting.Count > 0 ? $"; more once these end ({string.Join("; ", planner.Waiting)})" : "";
+            view.Message($"{what} {stages.Count} stage(s) as Slurm jobs ({planner.Cached} cached stage(s) need none{later}); " +
                          $"scripts and logs in {Path.GetRelativePath(request.Options.RepoRoot, submission.RoundFolder(round))}/");
             var jobs = new List<SubmittedJob>();
             try
@@ -115,13 +122,14 @@ public sealed class SlurmExecutor(SlurmClient slurm, IJobView view, TimeSpan? po
                 }
                 else failures.Add(Describe(job, state, stage));
             }
-            if (failures.Count == 0) return new SlurmOutcome(submission, true, false, computed, devices, all, []);
+            if (failures.Count == 0) continue;
             foreach (var f in failures) view.Failure(f);
             if (submission.Cancelled)
             {
                 view.Message("the jobs were cancelled with `happywhale cancel`: not resubmitting");
                 break;
             }
+            if (retries++ == request.Retry) break;
         }
         return new SlurmOutcome(submission, false, false, computed, devices, all, failures);
     }

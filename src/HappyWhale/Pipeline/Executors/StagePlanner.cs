@@ -48,6 +48,10 @@ public sealed class StagePlanner : IStageGate
 
     public IReadOnlyList<PlannedStage> Jobs => _jobs;
 
+    /// <summary>Experiments whose walk stopped at a stage whose outputs later keys need: planned again once it is computed.</summary>
+    public IReadOnlyList<string> Waiting => _waiting;
+    readonly List<string> _waiting = [];
+
     /// <summary>Planning runs no model: the login node need not have the jobs' GPUs.</summary>
     public bool UsesDevice => false;
 
@@ -58,8 +62,9 @@ public sealed class StagePlanner : IStageGate
     public void Add(ExperimentRef reference, ResolvedExperiment experiment, string lastStage)
     {
         _current = (reference, experiment, lastStage);
-        new ExperimentPipeline(experiment, _options).Run(lastStage);
-        _current = null;
+        try { new ExperimentPipeline(experiment, _options).Run(lastStage); }
+        catch (StageOutputsPending pending) { _waiting.Add($"{experiment.Name} after {pending.Stage.Label}"); }
+        finally { _current = null; }
     }
 
     public StageDecision Decide(StageRequest request, string label, StageCache cache)
