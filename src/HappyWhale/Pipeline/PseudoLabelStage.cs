@@ -3,8 +3,6 @@ using HappyWhale.Data;
 using HappyWhale.Evaluation;
 using HappyWhale.Experiments;
 using HappyWhale.Imaging;
-using HappyWhale.Modeling;
-using TorchSharp;
 
 namespace HappyWhale.Pipeline;
 
@@ -53,16 +51,14 @@ public static class PseudoLabelStage
         var trainRows = images.Rows.Where(r => r.Subset == "train").Select(r => r.Row).ToList();
         var testRows = images.Rows.Where(r => r.Subset == "test").Select(r => r.Row).ToList();
         var idOfRow = images.Rows.ToDictionary(r => r.Row, r => r.IndividualId);
-        var classes = TrainStage.ReadClasses(modelFolder);
-        using var model = ModelFactory.Create(spec.Model, classes.Count);
-        model.LoadCheckpoint(Path.Combine(modelFolder, TrainStage.ModelFile));
-        model.to(ComputeDevice.Resolve(spec.Train.Device));
-        using var head = spec.Evaluate.BlendLogits > 0 ? ClassHeads.Of(model, classes) : null;
+        using var head = spec.Evaluate.BlendLogits > 0 ? ClassHeads.Load(spec.Model, modelFolder) : null;
 
-        // Embedded exactly as evaluate embeds (same rows, same order, same batches), so round 1's validation MAP@5 is evaluate's.
+        // Embedded by evaluate's own code (same rows, order and batches), so round 1's validation MAP@5 is evaluate's.
         var embedded = trainRows.Concat(testRows).ToList();
         var position = embedded.Select((row, i) => (row, i)).ToDictionary(p => p.row, p => p.i);
-        using var all = EmbeddingExtractor.Extract(model, images, embedded, spec.Evaluate.BatchSize, spec.Evaluate.TtaHflip, progress);
+        var (all, plain) = EvaluateStage.Embed(spec, images, [new EvaluationModel(EvaluateStage.Self, spec.Model, "", modelFolder)], embedded, progress);
+        plain?.Dispose();
+        using var _ = all;
         using var gallery = RetrievalEvaluator.Rows(all, split.TrainRows.Select(r => position[r]).ToList());
         using var validation = RetrievalEvaluator.Rows(all, split.ValidationRows.Select(r => position[r]).ToList());
         using var tests = RetrievalEvaluator.Rows(all, testRows.Select(r => position[r]).ToList());
