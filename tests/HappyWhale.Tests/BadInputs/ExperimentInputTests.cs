@@ -83,7 +83,7 @@ public class ExperimentInputTests
     {
         using var repo = Repository();
         repo.Write("ok.yaml", "description: fine\n");
-        AssertRefused(repo, ["run", "--exp", "ok", "--force=trian"], ["--force=trian: unknown stage trian", "synth, prepare, train, evaluate"]);
+        AssertRefused(repo, ["run", "--exp", "ok", "--force=trian"], ["--force=trian: unknown stage trian", "stages are synth, prepare, pretrained, train, pseudo_label, evaluate"]);
     }
 
     [Fact]

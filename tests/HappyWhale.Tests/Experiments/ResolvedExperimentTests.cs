@@ -43,7 +43,8 @@ public class ResolvedExperimentTests
         Assert.Equal(96, exp.Spec.Train.Phases[1].ImageSize);
         Assert.Equal(30.0, exp.Spec.Model.Head.S);
         // Serializing the records back must give the tree: a key without a property (or the reverse) fails here.
-        var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+        var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) } };
         var back = JsonSerializer.SerializeToNode(exp.Spec, options);
         Assert.Equal(CanonicalJson.Serialize(exp.Tree), CanonicalJson.Serialize(back));
     }
