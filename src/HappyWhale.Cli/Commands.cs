@@ -22,7 +22,8 @@ static partial class Commands
           predict   --exp NAME --images DIR_OR_ZIP [--gallery DIR_OR_ZIP] [--top 5] [--out DIR] [--sheet 20]
                                                                              identify new photos: predictions.csv, matches.html, matches.png
           ablation  --ablation NAME                                          every variant x seed, then report.md + charts
-          regression [--seed N] [--exact] [--update-baselines [--seeds 1,2,3]]  run experiments/ci/ at one seed against baselines.yaml
+          regression [--seed N] [--exact]                                    run experiments/ci/ at one seed against baselines.yaml
+                     [--update-baselines [--seeds 1,2,3]]                    (or train each seed and rewrite baselines.yaml)
           show      --exp NAME [--set ...]                                   print the resolved experiment
           diff      A B                                                      keys that differ between two experiments
           score     --submission FILE --labels FILE                          MAP@5 of a submission CSV

@@ -5,13 +5,15 @@ namespace HappyWhale.Tests.EndToEnd;
 /// <summary>The regression check tells a real drop from seed noise, and fails the build on the drop only.</summary>
 public class RegressionTests
 {
-    // Small enough for CI (five short trainings), large enough that chance alone rarely puts the right individual
-    // in the top five: with 40 individuals a model that learned nothing is far below any trained seed.
+    // Small enough for CI (five short single-thread trainings of ResNet-18 at 32 px), large enough that chance
+    // alone rarely puts the right individual in the top five. Measured here (2026-12-01): seeds 1-3 gave test
+    // MAP@5 0.3247, 0.3250, 0.3444 (val 0.4936, 0.5079, 0.4770); seed 4 0.3144 (val 0.4655); learning rate 0
+    // 0.1950 (val 0.4279).
     const string Learnable = """
         synth:
           seed: 3
           individuals: 40
-          images_per_individual: 4
+          images_per_individual: 5
           test_images: 60
           image_size: 64
         prepare:
@@ -23,12 +25,15 @@ public class RegressionTests
             m: 0.1
         train:
           phases:
-            - epochs: 10
+            - epochs: 14
               lr: 3.0e-3
           batch_size: 32
-          threads: 2
+          threads: 1
           validate_each_epoch: false
         """;
+
+    // Three of the 60 test queries: three seeds estimate the sd roughly, and another CPU makes another seed.
+    const double TinyFloor = 0.05;
 
     [Fact]
     public void A_weakened_experiment_fails_while_an_unseen_seed_of_the_unchanged_one_passes()
@@ -37,7 +42,7 @@ public class RegressionTests
         Directory.CreateDirectory(Path.Combine(repo.Experiments, "ci"));
         repo.Write("ci/tiny.yaml", Learnable);
 
-        var update = repo.RunCli(TimeSpan.FromMinutes(10), "regression", "--update-baselines", "--seeds", "1,2,3");
+        var update = repo.RunCli(TimeSpan.FromMinutes(20), "regression", "--update-baselines", "--seeds", "1,2,3");
         Assert.True(update.ExitCode == 0, update.Output);
         var baselines = RegressionCheck.Read(Path.Combine(repo.Experiments, "ci", RegressionCheck.BaselinesFile));
         Assert.Equal(["val_map5", "test_map5"], baselines.Select(b => b.Metric));
@@ -49,6 +54,10 @@ public class RegressionTests
             Assert.True(b.StdDev > 0, "three seeds that train differently do not agree to the last bit");
             Assert.Equal(RegressionCheck.DefaultFloor, b.Floor);
         });
+        // Floors are stated in the file: this set is small, so its floor is wider than the default.
+        string path = Path.Combine(repo.Experiments, "ci", RegressionCheck.BaselinesFile);
+        RegressionCheck.Write(path, baselines.Select(b => b with { Floor = TinyFloor }).ToList());
+        Assert.All(RegressionCheck.Read(path), b => Assert.Equal(TinyFloor, b.Floor));
 
         // A seed the baselines never saw: noise, not a regression.
         var unseen = repo.RunCli(TimeSpan.FromMinutes(10), "regression", "--seed", "4");
