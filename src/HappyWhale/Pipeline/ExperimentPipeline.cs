@@ -62,7 +62,7 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
         var evaluated = Evaluate(source, models, prepared[sizes[^1]]);
         if (evaluated.Outcome == CacheOutcome.Deferred) return Result(history, new Dictionary<string, double>());
         Evaluated = new(models, prepared[sizes[^1]], evaluated);
-        return Result(history, evaluated.Outcome == CacheOutcome.Deferred ? new Dictionary<string, double>() : EvaluateStage.ReadMetrics(evaluated.Folder));
+        return Result(history, EvaluateStage.ReadMetrics(evaluated.Folder));
     }
 
     PipelineResult Result(IReadOnlyList<EpochStats> history, IReadOnlyDictionary<string, double> metrics)
