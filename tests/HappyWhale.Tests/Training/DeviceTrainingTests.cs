@@ -12,6 +12,7 @@ namespace HappyWhale.Tests.Training;
 /// The training loop CUDA uses, run on the CPU: the model on the resolved device, batches made ahead on the
 /// producer thread and moved to it, losses read from the device in windows, checkpoints continued elsewhere.
 /// </summary>
+[Collection(DeviceTrainingCollection.Name)]
 public class DeviceTrainingTests
 {
     static TrainSpec Train(string device = "cpu") => new()
@@ -155,4 +156,11 @@ public class DeviceTrainingTests
         }
         Assert.StartsWith("cpu (", ComputeDevice.Describe(CPU));
     }
+}
+
+/// <summary>Bitwise comparisons of training runs: other tests' OpenMP work beside them changed the last bits.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class DeviceTrainingCollection
+{
+    public const string Name = "device training (alone)";
 }
