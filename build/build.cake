@@ -8,19 +8,24 @@ var sets          = Arguments<string>("set", new string[0]);
 var overlays      = Arguments<string>("overlay", new string[0]);
 var force         = HasArgument("force") ? Argument<string>("force", "true") : null;
 var torchBackend  = Argument("torch-backend", "cpu");   // cpu | cuda: which libtorch package the program is built with
+// docs/slurm.md: --executor=slurm runs each stage not yet cached as a Slurm job; --retry=N, --detach.
+var executor      = Argument<string>("executor", null);
+var retry         = Argument<string>("retry", null);
 var root          = MakeAbsolute(Directory(".."));  // script lives in build/
 var cli           = root.CombineWithFilePath($"src/HappyWhale.Cli/bin/{configuration}/net10.0/HappyWhale.Cli.dll");
 
 // The options each target reads. Anything else stops the build naming the nearest valid option, so a
 // misspelt --sett cannot run with the defaults. Cake's own options (--verbosity...) pass.
-var pipelineOptions = new[] { "exp", "set", "overlay", "force" };
+var executorOptions = new[] { "executor", "retry", "detach" };
+var pipelineOptions = new[] { "exp", "set", "overlay", "force" }.Concat(executorOptions).ToArray();
 var targetOptions = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase)
 {
     ["Build"] = new string[0], ["Clean"] = new string[0], ["Test"] = new string[0], ["Bench"] = new[] { "bench" },
     ["Synth"] = pipelineOptions.Append("preview").ToArray(), ["Prepare"] = pipelineOptions, ["Train"] = pipelineOptions,
     ["Evaluate"] = pipelineOptions, ["Experiment"] = pipelineOptions, ["SyncTracking"] = new[] { "exp", "set", "overlay" },
-    ["Ablation"] = new[] { "ablation", "force" }, ["Diff"] = new[] { "exps", "set" },
-    ["Regression"] = new[] { "update-baselines", "seeds", "seed", "exact", "force" },
+    ["Ablation"] = new[] { "ablation", "force" }.Concat(executorOptions).ToArray(), ["Diff"] = new[] { "exps", "set" },
+    ["Regression"] = new[] { "update-baselines", "seeds", "seed", "exact", "force" }.Concat(executorOptions).ToArray(),
+    ["Status"] = new[] { "ablation", "exp", "regression" }, ["Cancel"] = new[] { "ablation", "exp", "regression" },
 };
 var cakeOptions = new[] { "target", "t", "configuration", "verbosity", "v", "debug", "d", "dryrun", "noop", "whatif", "exclusive", "e",
     "showdescription", "description", "showtree", "tree", "help", "info", "version", "bootstrap", "skip-bootstrap", "settings_skipverification" };
@@ -57,6 +62,9 @@ void Happywhale(string verb, params string[] extra)
     foreach (var s in sets) args.Append("--set").AppendQuoted(s);
     foreach (var o in overlays) args.Append("--overlay").AppendQuoted(o);
     if (force != null) args.Append(force == "true" || force == "" ? "--force" : $"--force={force}");
+    if (executor != null) args.Append($"--executor={executor}");
+    if (retry != null) args.Append($"--retry={retry}");
+    if (HasArgument("detach")) args.Append("--detach");
     foreach (var e in extra) if (e != null) args.AppendQuoted(e);
     var env = new Dictionary<string, string>();
     // build.sh picks the allocator; only the training process should preload it.
@@ -111,6 +119,18 @@ Task("Synth").IsDependentOn("Build").Does(() => Happywhale("synth", HasArgument(
 Task("Prepare").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale("prepare"); });
 Task("Train").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale("train"); });
 Task("Evaluate").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale("evaluate"); });
+// Identify new photos with the experiment's trained model(s) (training first if needed):
+// --images=DIR_OR_ZIP [--gallery=DIR_OR_ZIP] [--top=5] [--out=DIR] [--sheet=20].
+Task("Predict").IsDependentOn("Build").Does(() =>
+{
+    RequireExp();
+    var images = Argument<string>("images", null) ?? throw new Exception("Predict needs --images=DIR_OR_ZIP (a folder of photos, a .zip of photos or one photo).");
+    // Relative paths are relative to the repository (the program runs there).
+    var extra = new List<string> { "--images", images };
+    foreach (var name in new[] { "gallery", "out", "top", "sheet" })
+        if (Argument<string>(name, null) is string value) extra.AddRange(new[] { "--" + name, value });
+    Happywhale("predict", extra.ToArray());
+});
 // Prepare -> Train -> Evaluate -> Report in one process, so one summary table covers them all.
 Task("Experiment").IsDependentOn("Build").Does(() => { RequireExp(); Happywhale("run"); });
 // Send MLflow records spooled while the server was unreachable; mark runs of dead processes KILLED.
@@ -135,6 +155,11 @@ Task("Diff").IsDependentOn("Build").Does(() =>
 Task("Regression").IsDependentOn("Build").Does(() => Happywhale("regression", HasArgument("update-baselines") ? "--update-baselines" : null,
     HasArgument("exact") ? "--exact" : null, HasArgument("seed") ? $"--seed={Argument<string>("seed")}" : null,
     HasArgument("seeds") ? $"--seeds={Argument<string>("seeds")}" : null));
+
+// The Slurm jobs of the latest submission (--ablation=NAME, --exp=NAME or --regression), and cancelling them.
+string[] Submission() => new[] { HasArgument("ablation") ? "--ablation=" + Argument<string>("ablation") : null, HasArgument("regression") ? "--regression" : null };
+Task("Status").IsDependentOn("Build").Does(() => Happywhale("status", Submission()));
+Task("Cancel").IsDependentOn("Build").Does(() => Happywhale("cancel", Submission()));
 
 Task("Clean").Does(() =>
 {

@@ -12,7 +12,8 @@ if [ -z "${HAPPYWHALE_KEEP_MALLOC:-}" ]; then
   done
   export GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1}"
 fi
-# OpenMP threads (libtorch's bundled libgomp): PLACEHOLDER until measured.
+# OpenMP threads (libtorch's bundled libgomp) sleep when they wait instead of spinning: with one other busy process
+# on the 2 cores, spinning threads trained 5-8x slower than passive ones (tests/HappyWhale.Benchmarks/bench_threads.sh).
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
 # Runs a command with the preload above (only that command: dotnet's own tools are left alone).

@@ -31,7 +31,7 @@ public sealed class CliArgs
     }
 
     // Flags never take the next word as their value, so `--force train` stays unambiguous: use --force=train.
-    static bool IsFlag(string name) => name is "force" or "preview" or "verify" or "update-baselines" or "exact" or "help";
+    static bool IsFlag(string name) => name is "force" or "preview" or "verify" or "update-baselines" or "exact" or "help" or "detach" or "regression";
 
     public string? Get(string name) => _options.TryGetValue(name, out var v) ? v[^1] : null;
     public IReadOnlyList<string> GetAll(string name) => _options.TryGetValue(name, out var v) ? v : [];

@@ -9,7 +9,9 @@ namespace HappyWhale.Cli;
 /// </summary>
 public static class CliOptions
 {
-    static readonly string[] Pipeline = ["exp", "set", "overlay", "force", "verify"];
+    static readonly string[] Executor = ["executor", "retry", "detach"];
+    static readonly string[] Pipeline = ["exp", "set", "overlay", "force", "verify", .. Executor];
+    static readonly string[] Submission = ["ablation", "exp", "regression"];
     static readonly string[] Everywhere = ["repo", "help"];
 
     static readonly Dictionary<string, (string[] Options, int Positional)> Verbs = new(StringComparer.Ordinal)
@@ -20,11 +22,14 @@ public static class CliOptions
         ["train"] = (Pipeline, 0),
         ["evaluate"] = (Pipeline, 0),
         ["show"] = (["exp", "set", "overlay"], 0),
-        ["regression"] = (["update-baselines", "seeds", "seed", "exact", "force", "verify"], 0),
-        ["ablation"] = (["ablation", "force", "verify"], 1),
+        ["regression"] = (["update-baselines", "seeds", "seed", "exact", "force", "verify", .. Executor], 0),
+        ["ablation"] = (["ablation", "force", "verify", .. Executor], 1),
         ["diff"] = (["set"], 2),
         ["score"] = (["submission", "labels"], 0),
         ["sync-tracking"] = (["exp", "set", "overlay"], 0),
+        ["status"] = (Submission, 0),
+        ["cancel"] = (Submission, 0),
+        ["stage"] = (["stages", "index"], 0),
     };
 
     /// <summary>The options <paramref name="verb"/> accepts (with --repo and --help), or null for a verb not checked.</summary>

@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace HappyWhale.Cli;
 
 /// <summary>The verbs: each parses its options, calls the library, prints.</summary>
-static class Commands
+static partial class Commands
 {
     const string Usage = """
         happywhale <verb> [options]
@@ -19,6 +19,8 @@ static class Commands
           prepare   --exp NAME ...                                           up to prepare
           train     --exp NAME ...                                           up to train
           evaluate  --exp NAME ...                                           up to evaluate
+          predict   --exp NAME --images DIR_OR_ZIP [--gallery DIR_OR_ZIP] [--top 5] [--out DIR] [--sheet 20]
+                                                                             identify new photos: predictions.csv, matches.html, matches.png
           ablation  --ablation NAME                                          every variant x seed, then report.md + charts
           regression [--seed N] [--exact]                                    run experiments/ci/ at one seed against baselines.yaml
                      [--update-baselines [--seeds 1,2,3]]                    (or train each seed and rewrite baselines.yaml)
@@ -26,9 +28,13 @@ static class Commands
           diff      A B                                                      keys that differ between two experiments
           score     --submission FILE --labels FILE                          MAP@5 of a submission CSV
           sync-tracking [--exp NAME]                                         replay spooled MLflow records, mark dead runs KILLED
+          status    [--ablation NAME | --exp NAME | --regression]            the Slurm jobs of the latest submission, failed ones with their log's end
+          cancel    [--ablation NAME | --exp NAME | --regression]            cancel those jobs
 
         NAME is a file under experiments/ (.yaml optional). --overlay NAME applies experiments/overlays/NAME.yaml
         (e.g. --overlay cpu shrinks any experiment to run on a CPU with the synthetic set). --repo DIR names the repository (default: found from here).
+        run, its stage verbs, ablation and regression take --executor=local|slurm: slurm computes every stage not yet cached as a Slurm job
+        and waits (--retry N resubmits failed jobs; --detach returns at once and a last job writes the results). See docs/slurm.md.
         """;
 
     public static int Run(CliArgs cli)
@@ -44,11 +50,15 @@ static class Commands
             "prepare" => RunPipeline(cli, StageNames.Prepare, report: false),
             "train" => RunPipeline(cli, StageNames.Train, report: false),
             "evaluate" => RunPipeline(cli, StageNames.Evaluate, report: false),
+            "predict" => Predict(cli),
             "show" => Show(cli),
             "regression" => Regression(cli),
             "ablation" => Ablation(cli),
             "diff" => Diff(cli),
             "score" => Score(cli),
+            "status" => Status(cli),
+            "cancel" => Cancel(cli),
+            "stage" => RunStage(cli),
             "sync-tracking" => SyncTracking(cli.Get("exp") is null ? Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI") : ExperimentTracking.TrackingUri(Load(cli, RepoRoot(cli))), RepoRoot(cli)),
             _ => throw new UserException($"unknown verb '{verb}'.\n{Usage}"),
         };
@@ -79,6 +89,8 @@ static class Commands
         var experiment = Load(cli, repoRoot, defaultExperiment);
         var options = Options(cli, repoRoot);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(experiment.Name)}[/] [grey]({Markup.Escape(Path.GetRelativePath(repoRoot, experiment.SourcePath))})[/]");
+        string file = cli.Get("exp") ?? defaultExperiment!;
+        if (OnExecutor(cli, repoRoot, "exp", file, [Planned(cli, file, experiment)], lastStage, ref options) is { } exit) return exit;
         if (!report)
         {
             SummaryTable.Print(new ExperimentPipeline(experiment, options).Run(lastStage), clock.Elapsed);
@@ -149,6 +161,7 @@ static class Commands
             ?? throw new UserException("ablation needs a name: --ablation NAME (a file under experiments/ablations/).");
         var ablation = AblationLoader.Load(Path.Combine(repoRoot, "experiments"), name);
         var options = Options(cli, repoRoot);
+        if (OnExecutor(cli, repoRoot, "ablation", name, Planned(name, ablation), StageNames.Evaluate, ref options) is { } exit) return exit;
         var first = ablation.Variants[0].Runs[0].Experiment;
 
         // MLflow: one parent run for the ablation, a live child run per variant and seed.
@@ -195,6 +208,8 @@ static class Commands
         void Log(string line) => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(line)}[/]");
         if (cli.Has("update-baselines"))
         {
+            if (cli.Get("executor") == ExecutorNames.Slurm)
+                throw new UserException("--update-baselines trains every seed of every CI experiment here; drop --executor=slurm (the check itself runs on Slurm).");
             var baselines = RegressionSuite.UpdateBaselines(options, cli.Get("seeds") is { } list ? RegressionSuite.ParseSeeds(list) : null, Log);
             var measured = new Table().Title("baselines").AddColumn("experiment").AddColumn("metric").AddColumn("seeds").AddColumn("values")
                 .AddColumn(new TableColumn("mean ± sd").RightAligned()).AddColumn(new TableColumn("fails below").RightAligned());
@@ -208,6 +223,7 @@ static class Commands
         int? seed = cli.Get("seed") is not { } text ? null
             : int.TryParse(text, out int s) && s >= 0 ? s : throw new UserException($"--seed={text}: a training seed is a whole number >= 0.");
         bool exact = cli.Has("exact");
+        if (OnExecutor(cli, repoRoot, "regression", "ci", PlannedRegression(options, seed), StageNames.Evaluate, ref options) is { } exit) return exit;
         var outcome = RegressionSuite.Run(options, seed, exact, Log);
         var table = new Table().Title(exact ? "regression (--exact: the recorded value of the seed, bit for bit)" : "regression")
             .AddColumn("experiment").AddColumn("metric").AddColumn(new TableColumn("seed").RightAligned())

@@ -26,7 +26,8 @@ public static class BadItems
     };
 
     /// <summary>Throws a <see cref="UserException"/> listing every item when the policy is stop or any item is fatal.</summary>
-    public static void ThrowIfStopping(IReadOnlyList<BadItem> items, BadImagePolicy policy)
+    /// <param name="outcome">what did not happen, for the message.</param>
+    public static void ThrowIfStopping(IReadOnlyList<BadItem> items, BadImagePolicy policy, string outcome = "nothing was trained")
     {
         if (items.Count == 0) return;
         bool fatal = items.Any(i => i.Fatal);
@@ -35,6 +36,6 @@ public static class BadItems
         string advice = fatal
             ? "Fix the files marked above (a label file that cannot be read stops the run whatever data.on_bad_image says)."
             : "Fix or remove them, or set data.on_bad_image: skip to leave them out and continue.";
-        throw new UserException($"{items.Count} bad input item(s), nothing was trained:\n{lines}\n{advice}");
+        throw new UserException($"{items.Count} bad input item(s), {outcome}:\n{lines}\n{advice}");
     }
 }

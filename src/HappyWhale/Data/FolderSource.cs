@@ -151,7 +151,7 @@ public sealed class FolderSource : IImageSource, IDisposable
     }
 
     // Dot files and folders, and the resource forks macOS puts in zips.
-    static bool IsHidden(string rel) => rel.Split('/').Any(p => p.StartsWith('.') || p == "__MACOSX");
+    internal static bool IsHidden(string rel) => rel.Split('/').Any(p => p.StartsWith('.') || p == "__MACOSX");
 
     List<(string, string, Func<Stream>)>? OpenZip(string path, List<BadItem> problems)
     {
@@ -174,7 +174,7 @@ public sealed class FolderSource : IImageSource, IDisposable
     // A few hundred bytes of zip can inflate to gigabytes, so the copy is bounded: first by the size the archive
     // declares, then by the bytes actually inflated, which a crafted archive can make larger than declared
     // (.NET 10's reader already stops at the declared size; the count keeps the bound if a reader does not).
-    static Stream ReadEntry(ZipArchive archive, ZipArchiveEntry entry, long maxBytes)
+    internal static Stream ReadEntry(ZipArchive archive, ZipArchiveEntry entry, long maxBytes)
     {
         if (entry.Length > maxBytes)
             throw new InvalidDataException($"zip entry declares {entry.Length:N0} bytes, above data.max_zip_entry_bytes = {maxBytes:N0} (a decompression bomb?)");

@@ -18,7 +18,15 @@ public sealed record RowSplit(
     /// <summary>The (cleaned) species of every training row, parallel to <see cref="TrainRows"/>.</summary>
     public IReadOnlyList<string> TrainSpecies { get; init; } = [];
 
-    public static RowSplit Build(IReadOnlyList<PreparedRow> rows, DataSpec data)
+    public static RowSplit Build(IReadOnlyList<PreparedRow> rows, DataSpec data) => Build(rows, data, allTrain: false);
+
+    /// <summary>
+    /// Every labelled image of the subsets trains (the final fit): no validation fold and no held-out
+    /// individuals, the same cleaning, subsets and duplicated singletons as <see cref="Build(IReadOnlyList{PreparedRow}, DataSpec)"/>.
+    /// </summary>
+    public static RowSplit BuildAll(IReadOnlyList<PreparedRow> rows, DataSpec data) => Build(rows, data, allTrain: true);
+
+    static RowSplit Build(IReadOnlyList<PreparedRow> rows, DataSpec data, bool allTrain)
     {
         var labelled = rows.Where(r => r.Subset == "train").ToList();
         var samples = labelled.Select(r => r.Sample).ToList();
@@ -31,7 +39,9 @@ public sealed record RowSplit(
         }
         samples = Subset(samples, data);
 
-        var split = FoldSplitter.Split(samples, data.Folds, data.Fold, data.HoldoutIndividuals, data.Seed);
+        var split = allTrain
+            ? new Split(samples, [], new HashSet<string>(StringComparer.Ordinal))
+            : FoldSplitter.Split(samples, data.Folds, data.Fold, data.HoldoutIndividuals, data.Seed);
         var rowOf = labelled.ToDictionary(r => r.Image, r => r.Row, StringComparer.Ordinal);
         var classes = split.Train.Select(s => s.IndividualId).Distinct().OrderBy(s => s, StringComparer.Ordinal).ToList();
         var classOf = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
@@ -50,6 +60,25 @@ public sealed record RowSplit(
             merges)
         {
             TrainSpecies = train.Select(s => s.Species).ToList(),
+        };
+    }
+
+    /// <summary>
+    /// This split with more training rows labelled with individuals it already has classes for (pseudo-labels:
+    /// test photos labelled with their best match); classes and validation stay as they are.
+    /// </summary>
+    public RowSplit WithExtraRows(IReadOnlyList<(int Row, string IndividualId)> extra)
+    {
+        var classOf = Classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
+        var speciesOf = new Dictionary<long, string>();
+        for (int i = 0; i < TrainLabels.Count && i < TrainSpecies.Count; i++) speciesOf.TryAdd(TrainLabels[i], TrainSpecies[i]);
+        var labels = extra.Select(e => classOf.TryGetValue(e.IndividualId, out long c) ? c
+            : throw new ArgumentException($"{e.IndividualId} is not a class of this split")).ToList();
+        return this with
+        {
+            TrainRows = TrainRows.Concat(extra.Select(e => e.Row)).ToList(),
+            TrainLabels = TrainLabels.Concat(labels).ToList(),
+            TrainSpecies = TrainSpecies.Concat(labels.Select(l => speciesOf.GetValueOrDefault(l, ""))).ToList(),
         };
     }
 

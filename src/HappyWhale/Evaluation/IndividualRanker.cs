@@ -64,14 +64,16 @@ public sealed class IndividualRanker
     }
 
     /// <summary>
-    /// Top five ids: individuals in order, with new_individual placed at the first rank whose similarity
+    /// Top five ids (<paramref name="count"/>): individuals in order, with new_individual placed at the first rank whose similarity
     /// is strictly below <paramref name="threshold"/>. If all five individuals clear the threshold it is
     /// left out; if there are fewer than five individuals it is appended once, then fillers follow.
     /// No id ever appears twice (a duplicate would only waste a rank under MAP@5).
     /// </summary>
-    public static RankedPrediction Compose(IReadOnlyList<IndividualScore> individuals, float threshold, IReadOnlyList<string>? fillerIds = null)
+    public static RankedPrediction Compose(IReadOnlyList<IndividualScore> individuals, float threshold, IReadOnlyList<string>? fillerIds = null,
+        int count = MapAt5.Cutoff)
     {
-        const int n = MapAt5.Cutoff;
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        int n = count;
         var ids = new List<string>(n);
         var sims = new List<float>(n);
         bool newPlaced = false;

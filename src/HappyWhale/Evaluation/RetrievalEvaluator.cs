@@ -22,13 +22,22 @@ public static class RetrievalEvaluator
         return new Neighbours(sims, idx, k);
     }
 
+    /// <param name="rescore">changes each query's individuals before new_individual is inserted (logit blending); null = kNN alone.</param>
+    /// <param name="count">ids per query (five for MAP@5).</param>
     public static RetrievalResult Rank(Neighbours neighbours, IReadOnlyList<string> galleryIds, double threshold,
-        IReadOnlyList<string>? queryLabels, IReadOnlyList<string> fillerIds)
+        IReadOnlyList<string>? queryLabels, IReadOnlyList<string> fillerIds, IndividualRescorer? rescore = null, int count = MapAt5.Cutoff)
     {
-        var ranker = new IndividualRanker(galleryIds, fillerIds);
-        var predictions = ranker.RankAll(neighbours.Similarities, neighbours.Indices, neighbours.K, (float)threshold);
+        var predictions = Aggregate(neighbours, galleryIds, rescore)
+            .Select(a => IndividualRanker.Compose(a, (float)threshold, fillerIds, count)).ToList();
         double? map5 = queryLabels is null ? null : MapAt5.Score(predictions.Select(p => p.Ids).ToList(), queryLabels);
         return new RetrievalResult(predictions, map5);
+    }
+
+    /// <summary>Each query's individuals, best similarity first (<see cref="IndividualRanker.AggregateAll"/>), rescored when asked.</summary>
+    public static IReadOnlyList<IReadOnlyList<IndividualScore>> Aggregate(Neighbours neighbours, IReadOnlyList<string> galleryIds, IndividualRescorer? rescore = null)
+    {
+        var aggregated = new IndividualRanker(galleryIds).AggregateAll(neighbours.Similarities, neighbours.Indices, neighbours.K);
+        return rescore is null ? aggregated : aggregated.Select((a, i) => rescore(i, a)).ToList();
     }
 
     /// <summary>A query's label as the competition scores it: its id if the gallery knows it, else new_individual.</summary>

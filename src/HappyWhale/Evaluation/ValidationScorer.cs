@@ -18,14 +18,15 @@ public static class ValidationScorer
     // above 1 lets the tuning choose "new_individual first for every query".
     public static readonly IReadOnlyList<double> ThresholdGrid = ThresholdTuning.Grid(-0.2, 1.01, 122);
 
+    /// <param name="rescore">changes each query's individuals before new_individual is inserted (logit blending); null = kNN alone.</param>
     public static ValidationScore Score(Tensor gallery, IReadOnlyList<string> galleryIds, Tensor queries, IReadOnlyList<string> queryTrueIds,
-        EvaluateSpec spec, IReadOnlyList<string> fillerIds)
+        EvaluateSpec spec, IReadOnlyList<string> fillerIds, IndividualRescorer? rescore = null)
     {
         var labels = RetrievalEvaluator.AsCompetitionLabels(queryTrueIds, galleryIds.ToHashSet(StringComparer.Ordinal));
         if (labels.Count == 0) return new ValidationScore(0, 0, spec.NewIndividualThreshold, null, [], labels);
         var neighbours = RetrievalEvaluator.Search(queries, gallery, spec.KnnK);
         // Aggregated once: the configured threshold, the grid and the tuned threshold only compose differently.
-        var aggregated = new IndividualRanker(galleryIds).AggregateAll(neighbours.Similarities, neighbours.Indices, neighbours.K);
+        var aggregated = RetrievalEvaluator.Aggregate(neighbours, galleryIds, rescore);
         (IReadOnlyList<RankedPrediction> Predictions, double Map5) At(double threshold)
         {
             var predictions = aggregated.Select(a => IndividualRanker.Compose(a, (float)threshold, fillerIds)).ToList();

@@ -14,7 +14,11 @@ public sealed record ExperimentSpec
     public ModelSpec Model { get; init; } = null!;
     public TrainSpec Train { get; init; } = null!;
     public EvaluateSpec Evaluate { get; init; } = null!;
+    public PseudoLabelSpec PseudoLabel { get; init; } = null!;
     public TrackingSpec Tracking { get; init; } = null!;
+    public CacheSpec Cache { get; init; } = null!;
+    public string Executor { get; init; } = "";
+    public SlurmSpec Slurm { get; init; } = null!;
 }
 
 public sealed record DataSpec
@@ -126,6 +130,7 @@ public sealed record TrainSpec
     public string Device { get; init; } = "";
     public TrainPrecision Precision { get; init; }
     public bool ValidateEachEpoch { get; init; }
+    public bool FinalFit { get; init; }
 }
 
 /// <summary>train.precision: what TorchSharp 0.107 offers on CUDA, which has no autocast or gradient scaler.</summary>
@@ -191,6 +196,14 @@ public sealed record EvaluateSpec
     public bool TuneThreshold { get; init; }
     public bool TtaHflip { get; init; }
     public IReadOnlyList<string> Models { get; init; } = [];
+    public double BlendLogits { get; init; }
+}
+
+public sealed record PseudoLabelSpec
+{
+    public int Rounds { get; init; }
+    public double MinSimilarity { get; init; }
+    public double MaxShare { get; init; }
 }
 
 public sealed record TrackingSpec

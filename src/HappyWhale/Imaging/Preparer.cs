@@ -3,9 +3,9 @@ using HappyWhale.Experiments;
 
 namespace HappyWhale.Imaging;
 
-/// <summary>Options of a prepare run beyond the prepare section: bad input policy, pixel limit and boxes.</summary>
+/// <summary>Options of a prepare run beyond the prepare section: bad input policy, pixel limit and boxes; what a stop means, for its message.</summary>
 public sealed record PrepareOptions(BadImagePolicy OnBadImage = BadImagePolicy.Stop, long MaxImagePixels = BadItems.DefaultMaxImagePixels,
-    BoxTable? Boxes = null, double BoxMargin = 1.0);
+    BoxTable? Boxes = null, double BoxMargin = 1.0, string StopOutcome = "nothing was trained");
 
 /// <summary>What a prepare run wrote: the rows, the bad items it skipped, and how boxes were used.</summary>
 public sealed record PrepareOutcome(IReadOnlyList<PreparedRow> Rows, IReadOnlyList<BadItem> Skipped, int Cropped, int NoBox, int BadBox);
@@ -90,7 +90,7 @@ public static class Preparer
         {
             writer?.Dispose();
         }
-        BadItems.ThrowIfStopping(bad, options.OnBadImage);
+        BadItems.ThrowIfStopping(bad, options.OnBadImage, options.StopOutcome);
         PreparedIndex.Write(Path.Combine(outputDir, PreparedIndex.FileName), rows);
         return new PrepareOutcome(rows, bad, cropped, noBox, badBox);
     }

@@ -36,6 +36,10 @@ public sealed record CacheManifest(
         return new CacheManifest(request.Stage, request.Key, request.Version, request.KeyDocument(), files, started, DateTimeOffset.UtcNow, summary);
     }
 
+    /// <summary>The manifest of an entry not computed yet (a deferred stage): no files, an empty summary.</summary>
+    public static CacheManifest Pending(StageRequest request) =>
+        new(request.Stage, request.Key, request.Version, request.KeyDocument(), [], default, default, new JsonObject());
+
     public void Write(string folder) => File.WriteAllText(System.IO.Path.Combine(folder, FileName), JsonSerializer.Serialize(this, Options));
 
     public static CacheManifest? TryRead(string folder)

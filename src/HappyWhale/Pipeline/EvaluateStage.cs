@@ -13,7 +13,17 @@ using static TorchSharp.torch;
 namespace HappyWhale.Pipeline;
 
 /// <summary>A trained model the evaluate stage embeds images with: whose it is, its model section and its train entry.</summary>
-public sealed record EvaluationModel(string Experiment, ModelSpec Model, string TrainKey, string TrainFolder);
+public sealed record EvaluationModel(string Experiment, ModelSpec Model, string TrainKey, string TrainFolder)
+{
+    /// <summary>train.final_fit: the model fit on every training image, which makes the submission; null = the one above does.</summary>
+    public TrainEntry? Final { get; init; }
+
+    /// <summary>The model the submission and predict embed with.</summary>
+    public EvaluationModel ForSubmission => Final is { } f ? this with { TrainKey = f.Key, TrainFolder = f.Folder, Final = null } : this;
+}
+
+/// <summary>A train stage entry: its key and folder.</summary>
+public sealed record TrainEntry(string Key, string Folder);
 
 /// <summary>
 /// evaluate: train key(s) + prepare key + evaluate section -> metrics.json and submission.csv.
@@ -53,10 +63,22 @@ public static class EvaluateStage
     {
         var inputs = new Dictionary<string, string> { ["prepare"] = prepareKey };
         // One own model keeps the input name it always had; an ensemble names every member's train entry.
-        if (models is [{ Experiment: Self } own]) inputs["train"] = own.TrainKey;
-        else for (int i = 0; i < models.Count; i++) inputs[$"train.{i}.{models[i].Experiment}"] = models[i].TrainKey;
+        if (models is [{ Experiment: Self } own])
+        {
+            inputs["train"] = own.TrainKey;
+            if (own.Final is { } final) inputs[FinalFit.Key] = final.Key;
+        }
+        else
+            for (int i = 0; i < models.Count; i++)
+            {
+                inputs[$"train.{i}.{models[i].Experiment}"] = models[i].TrainKey;
+                if (models[i].Final is { } final) inputs[$"{FinalFit.Key}.{i}.{models[i].Experiment}"] = final.Key;
+            }
+        var evaluate = experiment.Section("evaluate")!.AsObject();
+        // Added after experiments were cached: absent while off, so their evaluate keys stay as they were.
+        if (experiment.Spec.Evaluate.BlendLogits == 0) evaluate.Remove("blend_logits");
         return new(StageNames.Evaluate, Version,
-            new JsonObject { ["evaluate"] = experiment.Section("evaluate"), ["split"] = TrainStage.SplitParameters(experiment) },
+            new JsonObject { ["evaluate"] = evaluate, ["split"] = TrainStage.SplitParameters(experiment) },
             inputs, new Dictionary<string, string>());
     }
 
@@ -69,11 +91,18 @@ public static class EvaluateStage
         var (main, noTta) = Embed(spec, images, models, embedded, progress);
         using var _ = main;
         using var __ = noTta;
+        // train.final_fit: validation (and the threshold) stays with the fold's models; the submission is embedded by the final ones.
+        bool final = models.Any(m => m.Final is not null);
+        var (finalMain, finalNoTta) = final ? Embed(spec, images, models.Select(m => m.ForSubmission).ToList(), embedded, progress) : (main, noTta);
+        using var ___ = final ? finalMain : null;
+        using var ____ = final ? finalNoTta : null;
+        using var head = spec.Evaluate.BlendLogits > 0 ? ClassHeads.Load(models[0].Model, models[0].TrainFolder) : null;
+        using var finalHead = spec.Evaluate.BlendLogits > 0 && final ? ClassHeads.Load(models[0].Model, models[0].ForSubmission.TrainFolder) : null;
         var inputs = Inputs(spec, images, trainRows, testRows, source, folder);
-        var metrics = Score(spec, inputs, main, source, folder, writeFiles: true);
+        var metrics = Score(spec, inputs, new(main, finalMain, head, finalHead ?? head), source, folder, writeFiles: true);
         if (noTta is not null)
         {
-            var without = Score(spec, inputs, noTta, source, folder, writeFiles: false);
+            var without = Score(spec, inputs, new(noTta, finalNoTta!, head, finalHead ?? head), source, folder, writeFiles: false);
             foreach (var (key, value) in without)
                 if (key is "val_map5" or "test_map5" or "val_map5_configured_threshold" or "new_individual_threshold")
                     metrics[key + "_no_tta"] = value?.DeepClone();
@@ -84,7 +113,7 @@ public static class EvaluateStage
     }
 
     /// <summary>Embeddings of every row by every model, averaged; with TTA also the plain ones (null without TTA).</summary>
-    static (Tensor Main, Tensor? NoTta) Embed(ExperimentSpec spec, PreparedSet images, IReadOnlyList<EvaluationModel> models,
+    internal static (Tensor Main, Tensor? NoTta) Embed(ExperimentSpec spec, PreparedSet images, IReadOnlyList<EvaluationModel> models,
         IReadOnlyList<int> rows, Action<int>? progress)
     {
         bool tta = spec.Evaluate.TtaHflip;
@@ -158,20 +187,27 @@ public static class EvaluateStage
             trainRows, testRows, allIds, testImages, truth);
     }
 
-    /// <param name="all">Embeddings of the train rows followed by the test rows.</param>
+    /// <summary>
+    /// Embeddings of the train rows followed by the test rows: for validation (the fold's models) and for the submission
+    /// (the same, or the final fit's), with the heads that score them when evaluate.blend_logits is on.
+    /// </summary>
+    sealed record ScoringEmbeddings(Tensor Validation, Tensor Test, ClassHead? ValidationHead, ClassHead? TestHead);
+
     /// <param name="writeFiles">Write the submission and threshold plot (only for the configured embeddings).</param>
-    static JsonObject Score(ExperimentSpec spec, ScoringInputs inputs, Tensor all, IImageSource source, string folder, bool writeFiles)
+    static JsonObject Score(ExperimentSpec spec, ScoringInputs inputs, ScoringEmbeddings embeddings, IImageSource source, string folder, bool writeFiles)
     {
+        double blend = spec.Evaluate.BlendLogits;
         var metrics = new JsonObject();
         var bySpecies = new JsonObject();
         double threshold = spec.Evaluate.NewIndividualThreshold;
         var split = inputs.Split;
 
         // Validation fold: gallery = training split only.
-        using (var gallery = RetrievalEvaluator.Rows(all, split.TrainRows.Select(r => inputs.PositionOf[r]).ToList()))
-        using (var queries = RetrievalEvaluator.Rows(all, split.ValidationRows.Select(r => inputs.PositionOf[r]).ToList()))
+        using (var gallery = RetrievalEvaluator.Rows(embeddings.Validation, split.TrainRows.Select(r => inputs.PositionOf[r]).ToList()))
+        using (var queries = RetrievalEvaluator.Rows(embeddings.Validation, split.ValidationRows.Select(r => inputs.PositionOf[r]).ToList()))
         {
-            var val = ValidationScorer.Score(gallery, inputs.ValGalleryIds, queries, inputs.ValQueryIds, spec.Evaluate, inputs.Filler);
+            var val = ValidationScorer.Score(gallery, inputs.ValGalleryIds, queries, inputs.ValQueryIds, spec.Evaluate, inputs.Filler,
+                LogitBlend.For(embeddings.ValidationHead, queries, blend, spec.Evaluate.KnnK));
             metrics["val_map5_configured_threshold"] = val.Map5AtConfiguredThreshold;
             threshold = val.Threshold;
             if (writeFiles && val.Curve is { } curve) ThresholdPlot.Write(Path.Combine(folder, ThresholdPlotFile), curve, spec.Evaluate.NewIndividualThreshold);
@@ -183,10 +219,11 @@ public static class EvaluateStage
         }
 
         // Test: gallery = every training image.
-        using (var gallery = RetrievalEvaluator.Rows(all, inputs.TrainRows.Select(r => inputs.PositionOf[r]).ToList()))
-        using (var queries = RetrievalEvaluator.Rows(all, inputs.TestRows.Select(r => inputs.PositionOf[r]).ToList()))
+        using (var gallery = RetrievalEvaluator.Rows(embeddings.Test, inputs.TrainRows.Select(r => inputs.PositionOf[r]).ToList()))
+        using (var queries = RetrievalEvaluator.Rows(embeddings.Test, inputs.TestRows.Select(r => inputs.PositionOf[r]).ToList()))
         {
-            var test = RetrievalEvaluator.Rank(RetrievalEvaluator.Search(queries, gallery, spec.Evaluate.KnnK), inputs.TestGalleryIds, threshold, null, inputs.Filler);
+            var test = RetrievalEvaluator.Rank(RetrievalEvaluator.Search(queries, gallery, spec.Evaluate.KnnK), inputs.TestGalleryIds, threshold, null, inputs.Filler,
+                LogitBlend.For(embeddings.TestHead, queries, blend, spec.Evaluate.KnnK));
             var testImages = inputs.TestImages;
             var submission = testImages.Select((image, i) => new SubmissionRow(image, test.Predictions[i].Ids.Take(MapAt5.Cutoff).ToList())).ToList();
             string submissionPath = Path.Combine(folder, writeFiles ? SubmissionFile : "submission.no_tta.tmp.csv");

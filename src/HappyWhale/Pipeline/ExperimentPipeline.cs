@@ -14,11 +14,12 @@ namespace HappyWhale.Pipeline;
 /// Runs an experiment's stages in order, each through the stage cache:
 /// synth (synthetic data only) -> prepare (one per image size) -> train (one per phase) -> evaluate.
 /// Every stage is a pure function of its request; this class only wires keys and folders.
-/// <paramref name="observer"/> hears of each stage and epoch as it ends.
+/// <paramref name="observer"/> hears of each stage and epoch as it ends. The competition's final steps (pseudo-label rounds,
+/// the final fit) are in ExperimentPipeline.FinalSteps.cs.
 /// </summary>
-public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOptions options, IPipelineObserver? observer = null)
+public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, PipelineOptions options, IPipelineObserver? observer = null)
 {
-    readonly StageCache _cache = new(options.CacheRoot, options.VerifyHashes);
+    readonly StageCache _cache = new(options.CacheRootFor(experiment.Spec), options.VerifyHashes);
     readonly List<StageRun> _runs = [];
     ExperimentSpec Spec => experiment.Spec;
 
@@ -29,8 +30,10 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
     {
         int last = StageNames.All.ToList().IndexOf(lastStage);
         if (last < 0) throw new ArgumentException($"unknown stage {lastStage}");
-        CheckDevice();
+        // A gate may leave the model stages to other machines (a planner, the report after cluster jobs).
+        if (options.Gate?.UsesDevice ?? true) CheckDevice();
         _cache.RemoveStale();
+        CheckFinalSteps();
 
         var source = ResolveSource();
         using var disposeSource = source as IDisposable;
@@ -41,7 +44,7 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         foreach (int size in sizes.Append(Spec.Prepare.ImageSize).Distinct())
             prepared[size] = Prepare(source, size);
         if (last == 1) return Result([], new Dictionary<string, double>());
-        if (last == 3) EvaluateStage.RequireScorable(prepared[sizes[^1]].Folder);
+        if (last == 3 && prepared[sizes[^1]].Outcome != CacheOutcome.Deferred) EvaluateStage.RequireScorable(prepared[sizes[^1]].Folder);
 
         StageRun? previous = null;
         var history = new List<EpochStats>();
@@ -50,16 +53,24 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
         for (int phase = 0; ownModel && phase < sizes.Count; phase++)
         {
             previous = Train(phase, sizes[phase], prepared[sizes[phase]], previous);
-            history.AddRange(TrainStage.ReadHistory(previous.Folder));
+            if (previous.Outcome != CacheOutcome.Deferred) history.AddRange(TrainStage.ReadHistory(previous.Folder));
         }
+        var own = ownModel ? FinalSteps(source, sizes, prepared, previous!, history) : null;
         if (last == 2) return Result(history, new Dictionary<string, double>());
 
-        var evaluated = Evaluate(source, EvaluationModels(previous), prepared[sizes[^1]]);
+        var models = EvaluationModels(own);
+        var evaluated = Evaluate(source, models, prepared[sizes[^1]]);
+        if (evaluated.Outcome == CacheOutcome.Deferred) return Result(history, new Dictionary<string, double>());
+        Evaluated = new(models, prepared[sizes[^1]], evaluated);
         return Result(history, EvaluateStage.ReadMetrics(evaluated.Folder));
     }
 
-    PipelineResult Result(IReadOnlyList<EpochStats> history, IReadOnlyDictionary<string, double> metrics) =>
-        new(experiment.Name, _runs.ToList(), history, metrics, "", Device);
+    PipelineResult Result(IReadOnlyList<EpochStats> history, IReadOnlyDictionary<string, double> metrics)
+    {
+        // Stages computed by cluster jobs report the device those jobs used.
+        if (options.Gate?.DeviceOf(_runs) is { } elsewhere) observer?.DeviceResolved(Device = elsewhere);
+        return new(experiment.Name, _runs.ToList(), history, WithRoundMetrics(metrics), "", Device);
+    }
 
     /// <summary>Resolves train.device before any stage runs (a wrong choice stops here), configures it and says what it is.</summary>
     void CheckDevice()
@@ -117,9 +128,21 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
 
     StageRun Train(int phase, int size, StageRun prepared, StageRun? previous)
     {
-        var weights = previous is null && ImageNetPackage.IsRequestedBy(Spec.Model.Pretrained) ? ImageNetWeights() : null;
-        var request = TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot, weights?.Key);
-        return Stage(request, $"train phase {phase + 1} ({size}px)", folder =>
+        var weights = ImageNetWeightsFor(previous);
+        return Train(TrainStage.Request(experiment, phase, size, prepared.Key, previous?.Key, options.RepoRoot, weights?.Key),
+            $"train phase {phase + 1} ({size}px)", Spec, phase, prepared, previous, split: null, weights);
+    }
+
+    /// <summary>The converted ImageNet weights a first phase starts from (model.pretrained: imagenet), else null.</summary>
+    StageRun? ImageNetWeightsFor(StageRun? previous) =>
+        previous is null && ImageNetPackage.IsRequestedBy(Spec.Model.Pretrained) ? ImageNetWeights() : null;
+
+    /// <param name="split">the rows to train on, from the prepared set; null = the fold.</param>
+    /// <param name="weights">the converted ImageNet weights the request's key names (a first phase with model.pretrained: imagenet).</param>
+    StageRun Train(StageRequest request, string label, ExperimentSpec spec, int phase, StageRun prepared, StageRun? previous,
+        Func<PreparedSet, RowSplit>? split, StageRun? weights = null)
+    {
+        return Stage(request, label, folder =>
         {
             using var images = PreparedSet.Open(prepared.Folder);
             var checkpoint = new PhaseCheckpoint(_cache.WorkFolder(request.Stage, request.Key));
@@ -127,8 +150,8 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
             {
                 ITrainingObserver progress = new ConsoleTrainingObserver(ctx, "train");
                 if (observer is not null) progress = new EpochRelay(progress, observer);
-                return TrainStage.Compute(Spec, phase, images, previous?.Folder, folder, progress, checkpoint, options.RepoRoot,
-                    weights is null ? null : Path.Combine(weights.Folder, PretrainedStage.WeightsFile));
+                return TrainStage.Compute(spec, phase, images, previous?.Folder, folder, progress, checkpoint, options.RepoRoot,
+                    weights is null ? null : Path.Combine(weights.Folder, PretrainedStage.WeightsFile), split?.Invoke(images));
             });
         });
     }
@@ -144,17 +167,17 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
     /// The trained models evaluate.models names, in order: "self" is this experiment's last phase; any
     /// other name is loaded from experiments/ and run up to train through the cache (a hit once trained).
     /// </summary>
-    IReadOnlyList<EvaluationModel> EvaluationModels(StageRun? own)
+    IReadOnlyList<EvaluationModel> EvaluationModels(TrainedModel? own)
     {
         var models = new List<EvaluationModel>();
         foreach (var name in EvaluateStage.ModelNames(Spec))
         {
-            if (name == EvaluateStage.Self) { models.Add(new(name, Spec.Model, own!.Key, own.Folder)); continue; }
+            if (name == EvaluateStage.Self) { models.Add(own!.For(name, Spec.Model)); continue; }
             var other = ExperimentLoader.Load(Path.Combine(options.RepoRoot, "experiments"), name);
             var nested = new ExperimentPipeline(other, options);
-            var trained = nested.Run(StageNames.Train).Last(StageNames.Train)!;
+            nested.Run(StageNames.Train);
             _runs.AddRange(nested.Runs.Select(r => r with { Label = $"{name}: {r.Label}" }));
-            models.Add(new(name, other.Spec.Model, trained.Key, trained.Folder));
+            models.Add(nested.Trained!.For(name, other.Spec.Model));
         }
         return models;
     }
@@ -175,13 +198,28 @@ public sealed class ExperimentPipeline(ResolvedExperiment experiment, PipelineOp
 
     StageRun Stage(StageRequest request, string label, Func<string, JsonObject> compute)
     {
-        bool force = options.Forces(request.Stage);
-        var entry = _cache.GetOrCompute(request, compute, force, message => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]"));
+        var decision = options.Gate?.Decide(request, label, _cache) ?? (options.Forces(request.Stage) ? StageDecision.Force : StageDecision.Cache);
+        if (decision == StageDecision.Defer)
+        {
+            var deferred = new StageRun(request.Stage, label, request.Key, CacheOutcome.Deferred, TimeSpan.Zero,
+                _cache.EntryFolder(request.Stage, request.Key), CacheManifest.Pending(request));
+            _runs.Add(deferred);
+            return deferred;
+        }
+        var entry = _cache.GetOrCompute(request, compute, decision == StageDecision.Force, message => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]"));
         var run = new StageRun(request.Stage, label, entry.Key, entry.Outcome, entry.Elapsed, entry.Folder, entry.Manifest);
+        if (options.Gate is not null) run = options.Gate.Completed(run);
         _runs.Add(run);
         observer?.StageFinished(run);
-        string outcome = entry.Outcome == CacheOutcome.Hit ? "[green]cache hit[/]" : "[yellow]computed[/]";
-        AnsiConsole.MarkupLine($"{Markup.Escape(label)}: {outcome} [grey]{request.Stage}/{run.ShortKey} ({entry.Elapsed.TotalSeconds:F1} s)[/]");
+        string outcome = run.Outcome == CacheOutcome.Hit ? "[green]cache hit[/]" : "[yellow]computed[/]";
+        AnsiConsole.MarkupLine($"{Markup.Escape(label)}: {outcome} [grey]{request.Stage}/{run.ShortKey} ({run.Duration.TotalSeconds:F1} s)[/]");
         return run;
     }
+
+    /// <summary>
+    /// The folder of a stage whose outputs the walk needs to go on (a later key depends on them). A deferred stage
+    /// not in the cache yet has none: the planner stops this experiment's walk there and plans the rest once it has.
+    /// </summary>
+    string OutputsOf(StageRun run) =>
+        run.Outcome == CacheOutcome.Deferred && CacheManifest.TryRead(run.Folder)?.Key != run.Key ? throw new StageOutputsPending(run) : run.Folder;
 }

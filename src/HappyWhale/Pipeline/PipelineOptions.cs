@@ -10,6 +10,13 @@ public sealed record PipelineOptions(string RepoRoot, IReadOnlySet<string>? Forc
 
     public bool Forces(string stage) => Force is not null && (Force.Count == 0 || Force.Contains(stage));
 
+    /// <summary>Set by an executor that takes stages out of this process (see <see cref="IStageGate"/>); null = compute here.</summary>
+    public IStageGate? Gate { get; init; }
+
+    /// <summary>The experiment's cache.root (relative to the repository), or artifacts/cache.</summary>
+    public string CacheRootFor(HappyWhale.Experiments.ExperimentSpec spec) =>
+        string.IsNullOrWhiteSpace(spec.Cache?.Root) ? CacheRoot : RepoPath.Resolve(spec.Cache.Root, RepoRoot);
+
     /// <summary>Parses --force (all stages) or --force=train,evaluate.</summary>
     public static IReadOnlySet<string>? ParseForce(string? value)
     {
@@ -28,7 +35,9 @@ public static class StageNames
     public const string Synth = "synth", Prepare = "prepare", Train = "train", Evaluate = "evaluate";
     /// <summary>The converted ImageNet weights (model.pretrained: imagenet), computed once before the first train phase.</summary>
     public const string Pretrained = "pretrained";
+    /// <summary>Pseudo-labelling rounds run inside train (between its rounds), so a run cannot stop after one.</summary>
+    public const string PseudoLabel = "pseudo_label";
     /// <summary>The stages a run can stop after, in order.</summary>
     public static readonly IReadOnlyList<string> All = [Synth, Prepare, Train, Evaluate];
-    public static readonly IReadOnlyList<string> Forceable = [Synth, Prepare, Pretrained, Train, Evaluate];
+    public static readonly IReadOnlyList<string> Forceable = [Synth, Prepare, Pretrained, Train, PseudoLabel, Evaluate];
 }

@@ -36,7 +36,10 @@ public static class PrepareStage
     public static JsonObject Compute(IImageSource source, PrepareSpec spec, string folder, Func<int, IProgress<int>> progressFor) =>
         Compute(source, spec, new DataSpec { OnBadImage = "stop", MaxImagePixels = BadItems.DefaultMaxImagePixels }, folder, progressFor);
 
-    public static JsonObject Compute(IImageSource source, PrepareSpec spec, DataSpec data, string folder, Func<int, IProgress<int>> progressFor)
+    /// <param name="stopOutcome">what a stop on bad input means, for its message (predict prepares its photos here too).</param>
+    /// <param name="requireTraining">false for a set that is only ever embedded and ranked (predict's photos), which has no training images.</param>
+    public static JsonObject Compute(IImageSource source, PrepareSpec spec, DataSpec data, string folder, Func<int, IProgress<int>> progressFor,
+        string stopOutcome = "nothing was trained", bool requireTraining = true)
     {
         var listing = source.List();
         var problems = new List<BadItem>(listing.Problems);
@@ -50,10 +53,10 @@ public static class PrepareStage
             boxes = BoxTable.Read(files, problems);
         }
         var policy = BadItems.ParsePolicy(data.OnBadImage);
-        var options = new PrepareOptions(policy, data.MaxImagePixels, boxes, spec.BoxMargin);
+        var options = new PrepareOptions(policy, data.MaxImagePixels, boxes, spec.BoxMargin, stopOutcome);
         var outcome = Preparer.Run(listing.Images, spec, folder, options, problems, progressFor(listing.Images.Count));
         var rows = outcome.Rows;
-        if (!rows.Any(r => r.Subset == "train")) throw new UserException(NoTrainingImages(source, listing));
+        if (requireTraining && !rows.Any(r => r.Subset == "train")) throw new UserException(NoTrainingImages(source, listing));
 
         var typos = SpeciesCleaner.Clean(rows.Where(r => r.Subset == "train").Select(r => r.Sample).ToList()).Merges;
         var summary = new JsonObject

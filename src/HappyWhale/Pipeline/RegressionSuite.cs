@@ -36,6 +36,11 @@ public static class RegressionSuite
             .Order(StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>The CI experiments a regression check at <paramref name="seed"/> runs (those whose data is here), as it loads them.</summary>
+    public static IReadOnlyList<(string Name, ResolvedExperiment Experiment)> Experiments(PipelineOptions options, int? seed, Action<string> log) =>
+        ExperimentNames(options.RepoRoot).Select(name => (name, Load(options, name, seed, log))).Where(e => e.Item2 is not null)
+            .Select(e => (e.name, e.Item2!)).ToList();
+
     /// <summary>
     /// Runs every CI experiment once, at <paramref name="seed"/> (null: each experiment's own train.seed), and
     /// compares: below mean - max(3 sd, floor) fails, or with <paramref name="exact"/> any bit of difference from its seed's recorded value.

@@ -3,7 +3,8 @@ using System.Text.Json.Nodes;
 namespace HappyWhale.Pipeline;
 
 /// <summary>How a stage's cache entry came to be available in this run.</summary>
-public enum CacheOutcome { Hit, Computed }
+/// <remarks>Deferred: not run in this process; an executor plans it for a job elsewhere (see <see cref="IStageGate"/>).</remarks>
+public enum CacheOutcome { Hit, Computed, Deferred }
 
 /// <summary>A complete, verified cache entry.</summary>
 public sealed record CacheEntry(string Stage, string Key, string Folder, CacheManifest Manifest, CacheOutcome Outcome, TimeSpan Elapsed);

@@ -27,6 +27,9 @@ public sealed record StageRequest(
         ["fingerprints"] = ToJson(Fingerprints),
     };
 
+    /// <summary>True when this request names <paramref name="key"/> among its inputs or fingerprints (a synthetic source's fingerprint carries the synth key).</summary>
+    public bool References(string key) => Inputs.Values.Concat(Fingerprints.Values).Any(v => v.Contains(key, StringComparison.Ordinal));
+
     static JsonObject ToJson(IReadOnlyDictionary<string, string> map)
     {
         var o = new JsonObject();

@@ -21,8 +21,9 @@ public static class TrainStage
     public const int Version = 2;
     public const string ModelFile = "model.bin", ClassesFile = "classes.json", HistoryFile = "history.json";
 
-    // Keys that change how fast training runs, not what it produces (device and precision: at most the last bits).
-    static readonly string[] RuntimeOnlyKeys = ["threads", "device", "precision"];
+    // Keys that change how fast training runs, not what it produces (device and precision: at most the last bits); and
+    // final_fit, which the fold's phases do not read (the final fit's own entries add it back, see FinalFit).
+    static readonly string[] RuntimeOnlyKeys = ["threads", "device", "precision", FinalFit.Key];
 
     /// <summary>
     /// The train request of one phase. The first phase (no previous phase) that loads <c>model.pretrained</c>
@@ -67,10 +68,11 @@ public static class TrainStage
     }
 
     /// <param name="imageNetFile">the pretrained stage's weights when model.pretrained is imagenet.</param>
+    /// <param name="split">the rows to train on; null = the experiment's fold (the final fit and pseudo-label rounds pass theirs).</param>
     public static JsonObject Compute(ExperimentSpec spec, int phaseIndex, PreparedSet images, string? previousFolder, string folder,
-        ITrainingObserver observer, PhaseCheckpoint? checkpoint = null, string? repoRoot = null, string? imageNetFile = null)
+        ITrainingObserver observer, PhaseCheckpoint? checkpoint = null, string? repoRoot = null, string? imageNetFile = null, RowSplit? split = null)
     {
-        var split = RowSplit.Build(images.Rows, spec.Data);
+        split ??= RowSplit.Build(images.Rows, spec.Data);
         var species = split.TrainSpecies.Distinct().OrderBy(s => s, StringComparer.Ordinal).ToList();
         torch.manual_seed(spec.Train.Seed);
         using var model = ModelFactory.Create(spec.Model, split.Classes.Count, spec.Model.SpeciesHead ? species.Count : 0);
@@ -112,12 +114,14 @@ public static class TrainStage
     {
         // Labels and fillers do not change between epochs: only the embeddings are recomputed.
         var ids = images.Rows.ToDictionary(r => r.Row, r => r.IndividualId);
-        var galleryIds = split.TrainRows.Select(r => ids[r]).ToList();
+        // Pseudo-labelled test photos train but are no gallery: validation compares with the fold's own images, as evaluate does.
+        var galleryRows = split.TrainRows.Where(r => images.Rows[r].Subset == "train").ToList();
+        var galleryIds = galleryRows.Select(r => ids[r]).ToList();
         var queryIds = split.ValidationRows.Select(r => ids[r]).ToList();
         var filler = SampleSubmission.FixedPredictions(galleryIds).Where(id => id != NewIndividual.Id).ToList();
         return () =>
         {
-            using var gallery = EmbeddingExtractor.Extract(model, images, split.TrainRows, spec.Evaluate.BatchSize);
+            using var gallery = EmbeddingExtractor.Extract(model, images, galleryRows, spec.Evaluate.BatchSize);
             using var queries = EmbeddingExtractor.Extract(model, images, split.ValidationRows, spec.Evaluate.BatchSize);
             return ValidationScorer.Score(gallery, galleryIds, queries, queryIds, spec.Evaluate, filler).Map5;
         };

@@ -54,8 +54,32 @@ public static class AblationReport
         WriteMetricChart(Path.Combine(folder, MetricChart), ablation.Metric, rows);
         WriteCurveChart(Path.Combine(folder, CurveChart), ablation, runs);
         string path = Path.Combine(folder, ReportFile);
-        File.WriteAllText(path, Markdown(ablation, rows));
+        File.WriteAllText(path, Markdown(ablation, rows) + RoundsMarkdown(ablation, runs));
         return path;
+    }
+
+    /// <summary>Variants with pseudo-label rounds: per round, photos added, labels right and validation MAP@5, each a mean over seeds.</summary>
+    public static string RoundsMarkdown(AblationSpec ablation, IReadOnlyList<AblationRun> runs)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var md = new StringBuilder();
+        foreach (var variant in ablation.Variants)
+        {
+            var metrics = runs.Where(r => r.Variant == variant.Name && r.Result.Metrics.ContainsKey("pseudo_round0_val_map5")).Select(r => r.Result.Metrics).ToList();
+            if (metrics.Count == 0) continue;
+            if (md.Length == 0)
+                md.AppendLine().AppendLine("## Pseudo-label rounds").AppendLine()
+                  .AppendLine("Round 0 is the model before any pseudo-label; means over seeds (± sd for MAP@5).").AppendLine()
+                  .AppendLine("| variant | round | test photos added | labels right | validation MAP@5 |").AppendLine("|---|---|---|---|---|");
+            for (int round = 0; metrics.Any(m => m.ContainsKey($"pseudo_round{round}_val_map5")); round++)
+            {
+                string Mean(string key, Func<double, string> format) =>
+                    metrics.Where(m => m.ContainsKey(key)).Select(m => m[key]).ToList() is { Count: > 0 } v ? format(v.Average()) : "—";
+                var map = metrics.Where(m => m.ContainsKey($"pseudo_round{round}_val_map5")).Select(m => m[$"pseudo_round{round}_val_map5"]).ToList();
+                md.AppendLine(string.Create(inv, $"| {variant.Name} | {round} | {Mean($"pseudo_round{round}_added", a => a.ToString("F1", inv))} | {Mean($"pseudo_round{round}_accuracy", a => (100 * a).ToString("F0", inv) + "%")} | {map.Average():F4} ± {StdDev(map):F4} |"));
+            }
+        }
+        return md.ToString();
     }
 
     public static string Markdown(AblationSpec ablation, IReadOnlyList<AblationRow> rows)

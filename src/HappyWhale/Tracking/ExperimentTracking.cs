@@ -74,6 +74,8 @@ public sealed class ExperimentTracking : IPipelineObserver
     public void Finish(PipelineResult result)
     {
         _run.SetTag("happywhale.run_folder", Relative(_repoRoot, result.RunFolder));
+        // A run whose stages ran as cluster jobs learns their device only from the result (the jobs record it).
+        if (result.Device.Length > 0) _run.SetTag(DeviceTag, result.Device);
         foreach (var file in Directory.EnumerateFiles(result.RunFolder).Order(StringComparer.Ordinal))
             _run.LogArtifact(file);
         if (_experiment.Spec.Tracking.LogModel && _stages.LastOrDefault(s => s.Stage == StageNames.Train) is { } trained)

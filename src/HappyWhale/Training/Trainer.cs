@@ -37,8 +37,12 @@ public sealed class NonFiniteLossException(string message) : UserException(messa
 /// </summary>
 public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earlyUntil = 4)
 {
-    /// <summary>Batches made ahead of the step in flight (0: each made when its step starts, on the training thread).</summary>
-    public int PrefetchDepth { get; init; } = 2;
+    /// <summary>
+    /// Batches made ahead of the step in flight (0: each made when its step starts, on the training thread). Null: two on
+    /// CUDA, none on the CPU, where a producer's OpenMP work running beside the step's once changed the last bits of an
+    /// EfficientNet's weights (a test compares the two) and two cores leave little to overlap.
+    /// </summary>
+    public int? PrefetchDepth { get; init; }
 
     /// <summary>Steps between two reads of the loss from the device: the only host synchronisation of the loop.</summary>
     public const int ReadEvery = 8;
@@ -98,7 +102,7 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earl
             var clock = Stopwatch.StartNew();
             double lr = 0;
             window.StartEpoch(epoch);
-            using (var batches = new BatchPrefetcher(stepsPerEpoch, Produce, PrefetchDepth))
+            using (var batches = new BatchPrefetcher(stepsPerEpoch, Produce, PrefetchDepth ?? (device.type == DeviceType.CUDA ? 2 : 0)))
             {
                 for (int s = 0; s < stepsPerEpoch; s++)
                 {

@@ -25,11 +25,12 @@ public class ExperimentLoaderTests
         var exp = ExperimentLoader.Load(Repo, "quickstart", []);
         Assert.Equal("quickstart", exp.Name);
         Assert.Equal(Path.Combine(Repo, "quickstart.yaml"), exp.SourcePath);
-        Assert.Equal(28, exp.Spec.Train.Phases[0].Epochs);
+        Assert.Equal(4, exp.Spec.Train.Phases[0].Epochs);
         Assert.Equal(2e-3, exp.Spec.Train.Phases[0].Lr);
         Assert.Null(exp.Spec.Train.Phases[0].ImageSize);
         Assert.Equal(6, exp.Spec.Synth.ImagesPerIndividual);
-        Assert.Equal("efficientnet_b0", exp.Spec.Model.Backbone);
+        Assert.Equal("resnet18_imagenet_cntk", exp.Spec.Model.Backbone);
+        Assert.Equal("imagenet", exp.Spec.Model.Pretrained);
     }
 
     [Fact]

@@ -43,7 +43,8 @@ public class ResolvedExperimentTests
         Assert.Equal(96, exp.Spec.Train.Phases[1].ImageSize);
         Assert.Equal(30.0, exp.Spec.Model.Head.S);
         // Serializing the records back must give the tree: a key without a property (or the reverse) fails here.
-        var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+        var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) } };
         var back = JsonSerializer.SerializeToNode(exp.Spec, options);
         Assert.Equal(CanonicalJson.Serialize(exp.Tree), CanonicalJson.Serialize(back));
     }
@@ -67,7 +68,7 @@ public class ResolvedExperimentTests
         using var files = new ExperimentFiles();
         files.Write("e.yaml", "tracking:\n  uri: file:///x\ntrain:\n  seed: 9\n  batch_size: 4\ndata:\n  seed: 3\n");
         var tree = files.Load("e").Tree;
-        Assert.Equal(["name", "description", "data", "synth", "prepare", "model", "train", "evaluate", "tracking"], tree.Select(p => p.Key));
+        Assert.Equal(["name", "description", "data", "synth", "prepare", "model", "train", "evaluate", "pseudo_label", "cache", "executor", "slurm", "tracking"], tree.Select(p => p.Key));
         Assert.Equal("phases", tree["train"]!.AsObject().First().Key);
     }
 

@@ -57,7 +57,7 @@ public class SchemaFromDefaultsTests
     [Fact]
     public void Maps_keep_file_order()
     {
-        Assert.Equal(["name", "description", "data", "synth", "prepare", "model", "train", "evaluate", "tracking"],
+        Assert.Equal(["name", "description", "data", "synth", "prepare", "model", "train", "evaluate", "pseudo_label", "cache", "executor", "slurm", "tracking"],
             Schema.Root.Children.Select(c => c.Key));
         Assert.Null(Schema.Find("train.nope"));
     }

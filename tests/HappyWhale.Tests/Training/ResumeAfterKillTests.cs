@@ -49,7 +49,7 @@ public class ResumeAfterKillTests
         Assert.Empty(Directory.GetDirectories(Path.Combine(killed.Cache, "train"), ".work-*"));
     }
 
-    static int EpochsCheckpointed(TestRepository repo)
+    internal static int EpochsCheckpointed(TestRepository repo)
     {
         string train = Path.Combine(repo.Cache, "train");
         if (!Directory.Exists(train)) return 0;
