@@ -12,8 +12,12 @@ mkdir -p "$out"
 if [[ "${SKIP_BUILD:-}" != 1 ]]; then
   dotnet build -c Release tests/HappyWhale.Benchmarks -nologo -v q
 fi
+bench=tests/HappyWhale.Benchmarks/bin/Release/net10.0/HappyWhale.Benchmarks.dll
+source build/runtime_env.sh   # ours as build.sh runs it (allocator, OpenMP wait policy)
+echo "ours: libtorch 2.10.0 (NuGet libtorch-cpu-linux-x64) with its own oneMKL, which picks kernels from CPUID:"
+MKL_VERBOSE=1 with_runtime_env dotnet "$bench" blas-probe 2>&1 | grep -E "MKL_VERBOSE oneMKL|MKL_VERBOSE SGEMM" | head -2 | sed 's/^/  /' | cut -c1-200
 # 1) ours: writes artifacts/bench/knn/*.npy (the shared input) and ours.json (MAP@5, peak RSS).
-dotnet tests/HappyWhale.Benchmarks/bin/Release/net10.0/HappyWhale.Benchmarks.dll --filter '*KnnMap5Benchmark*' | tee "$out/knn_dotnet.log"
+with_runtime_env dotnet "$bench" --filter '*KnnMap5Benchmark*' | tee "$out/knn_dotnet.log"
 
 # 2) numpy on the same files, at its best: OpenBLAS (Debian's libopenblas0-pthread, installed if missing; numpy
 #    calls whatever libblas.so.3 the system points at) with the best kernel the CPU's flags allow, chosen in

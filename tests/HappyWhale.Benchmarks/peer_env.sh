@@ -29,8 +29,9 @@ openblas_coretype() {
   fi
 }
 
-# Runs a command as the peer: the chosen kernel and nothing else that would slow OpenBLAS (OPENBLAS_L2_SIZE).
+# Runs a command as the peer: the chosen kernel, libgomp's default wait policy (build/runtime_env.sh's PASSIVE cost
+# PyTorch 1.13 a third of its training speed on an idle machine here) and nothing else that would slow OpenBLAS.
 peer_env() {
   local coretype="$1"; shift
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ${coretype:+OPENBLAS_CORETYPE=$coretype} "$@"
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE -u OMP_WAIT_POLICY ${coretype:+OPENBLAS_CORETYPE=$coretype} "$@"
 }
