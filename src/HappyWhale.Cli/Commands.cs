@@ -307,7 +307,7 @@ static partial class Commands
         return 0;
     }
 
-    /// <summary>--force[=stages] and --verify, as every pipeline verb reads them.</summary>
+    /// <summary>--force[=stages] and --verify, as every pipeline verb reads them; the pipelines draw on the console.</summary>
     static PipelineOptions Options(CliArgs cli, string repoRoot) =>
-        new(repoRoot, PipelineOptions.ParseForce(cli.Get("force")), cli.Has("verify"));
+        new(repoRoot, PipelineOptions.ParseForce(cli.Get("force")), cli.Has("verify")) { Display = new ConsoleObserver() };
 }

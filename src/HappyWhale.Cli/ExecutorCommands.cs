@@ -172,7 +172,7 @@ static partial class Commands
         string stages = cli.Get("stages") ?? throw new UserException("stage is what Slurm jobs run: happywhale stage --stages FILE --index N");
         if (!int.TryParse(cli.Get("index"), NumberStyles.None, CultureInfo.InvariantCulture, out int index))
             throw new UserException($"stage needs --index N (a stage of {stages}); got '{cli.Get("index")}'.");
-        StageJob.Run(stages, index, line => AnsiConsole.MarkupLine(Markup.Escape(line)));
+        StageJob.Run(stages, index, line => AnsiConsole.MarkupLine(Markup.Escape(line)), new ConsoleObserver());
         return 0;
     }
 }

@@ -1,3 +1,4 @@
+using HappyWhale.Data;
 namespace HappyWhale.Evaluation;
 
 /// <summary>

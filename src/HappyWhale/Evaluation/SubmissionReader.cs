@@ -1,3 +1,4 @@
+using HappyWhale.Data;
 namespace HappyWhale.Evaluation;
 
 /// <summary>
@@ -18,7 +19,7 @@ public static class SubmissionReader
         var (header, rows) = CsvLines.Read(path);
         if (header.Length != 2 || !header[0].Equals("image", StringComparison.OrdinalIgnoreCase)
             || !header[1].Equals("predictions", StringComparison.OrdinalIgnoreCase))
-            throw new CsvFormatException(path, 1, $"header is '{string.Join(',', header)}', expected '{SubmissionWriter.Header}'");
+            throw new CsvFormatException(path, 1, $"header is '{string.Join(',', header)}', expected '{SubmissionFormat.Header}'");
 
         var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
         var result = new List<Located<SubmissionRow>>(rows.Count);

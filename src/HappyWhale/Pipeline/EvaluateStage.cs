@@ -5,10 +5,9 @@ using HappyWhale.Evaluation;
 using HappyWhale.Experiments;
 using HappyWhale.Imaging;
 using HappyWhale.Modeling;
-using HappyWhale.Reporting;
-using HappyWhale.Tracking;
 using TorchSharp;
 using static TorchSharp.torch;
+using HappyWhale.Training;
 
 namespace HappyWhale.Pipeline;
 
@@ -247,7 +246,7 @@ public static class EvaluateStage
     {
         foreach (var (name, score) in SpeciesBreakdown.MapAt5BySpecies(predictions.Select(p => p.Ids).ToList(), labels, species))
             // Not "val_map5/<species>": MLflow's file store cannot hold a metric and a folder of the same name.
-            into[$"{prefix}_by_species/{MlflowNames.KeyPart(name)}"] = score;
+            into[$"{prefix}_by_species/{name}"] = score;
     }
 
     public static IReadOnlyDictionary<string, double> ReadMetrics(string folder)

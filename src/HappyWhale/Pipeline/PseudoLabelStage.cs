@@ -3,6 +3,7 @@ using HappyWhale.Data;
 using HappyWhale.Evaluation;
 using HappyWhale.Experiments;
 using HappyWhale.Imaging;
+using HappyWhale.Training;
 
 namespace HappyWhale.Pipeline;
 
