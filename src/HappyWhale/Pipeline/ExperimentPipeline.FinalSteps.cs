@@ -74,7 +74,7 @@ public sealed partial class ExperimentPipeline
             return _observer.Progress(ctx =>
             {
                 var task = ctx.Add($"pseudo-label round {round}: embeddings", images.Count);
-                return PseudoLabelStage.Compute(Spec, round, images, model.Folder, source.ReadTestLabels(), folder, n => task.Increment(n));
+                return PseudoLabelStage.Compute(SpecFor(PseudoLabelStage.Declaration), round, images, model.Folder, source.ReadTestLabels(), folder, n => task.Increment(n));
             });
         });
         if (run.Outcome == CacheOutcome.Deferred) return run;

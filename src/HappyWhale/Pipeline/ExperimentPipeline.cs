@@ -23,6 +23,9 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
     readonly List<StageRun> _runs = [];
     ExperimentSpec Spec => experiment.Spec;
 
+    /// <summary>The spec a stage's computation gets: the experiment's (see <see cref="PipelineOptions.UndeclaredKeys"/>).</summary>
+    ExperimentSpec SpecFor(StageDeclaration stage) => stage.SpecFor(experiment, options.UndeclaredKeys);
+
     public IReadOnlyList<StageRun> Runs => _runs;
 
     /// <summary>Runs every stage up to and including <paramref name="lastStage"/>.</summary>
@@ -95,7 +98,7 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
                 _observer.Progress(ctx =>
                 {
                     var task = ctx.Add("synth: generating photos", EstimatedSynthImages());
-                    return SynthStage.Compute(Spec.Synth, folder, task.AsRunningTotal());
+                    return SynthStage.Compute(SpecFor(SynthStage.Declaration).Synth, folder, task.AsRunningTotal());
                 }));
             return new KaggleSource(run.Folder, "synth:" + run.Key);
         }
@@ -109,12 +112,13 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
 
     StageRun Prepare(IImageSource source, int size)
     {
-        var spec = Spec.Prepare with { ImageSize = size };
+        var stageSpec = SpecFor(PrepareStage.Declaration(Spec.Data));
+        var spec = stageSpec.Prepare with { ImageSize = size };
         var run = Stage(PrepareStage.Request(experiment, size, source.Fingerprint), $"prepare {size}px", folder =>
             _observer.Progress(ctx =>
             {
                 IProgressTask? task = null;
-                return PrepareStage.Compute(source, spec, Spec.Data, folder, total =>
+                return PrepareStage.Compute(source, spec, stageSpec.Data, folder, total =>
                 {
                     task = ctx.Add($"prepare: decoding at {size}px", total);
                     return task.AsRunningTotal();
@@ -149,7 +153,9 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
             return _observer.Progress(ctx =>
             {
                 var progress = _observer.Training(ctx, "train")!;
-                return TrainStage.Compute(spec, phase, images, previous?.Folder, folder, progress, checkpoint, options.RepoRoot,
+                // The final fit trains with its own spec (shorter last phase); the fold's phases with the experiment's.
+                var stageSpec = ReferenceEquals(spec, Spec) ? SpecFor(TrainStage.Declaration) : spec;
+                return TrainStage.Compute(stageSpec, phase, images, previous?.Folder, folder, progress, checkpoint, options.RepoRoot,
                     weights is null ? null : Path.Combine(weights.Folder, PretrainedStage.WeightsFile), split?.Invoke(images));
             });
         });
@@ -190,7 +196,7 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
             return _observer.Progress(ctx =>
             {
                 var task = ctx.Add("evaluate: embeddings", images.Count);
-                return EvaluateStage.Compute(Spec, images, models, source, folder, n => task.Increment(n));
+                return EvaluateStage.Compute(SpecFor(EvaluateStage.Declaration), images, models, source, folder, n => task.Increment(n));
             });
         });
     }

@@ -16,6 +16,13 @@ public sealed record PipelineOptions(string RepoRoot, IReadOnlySet<string>? Forc
     /// </summary>
     public IPipelineObserver Display { get; init; } = SilentObserver.Instance;
 
+    /// <summary>
+    /// Null: every stage computes with the experiment's spec. Set (by the declarations test): each stage computes with a
+    /// spec in which every key its <see cref="StageDeclaration"/> does not list is replaced by what this returns, so a
+    /// computation that reads an undeclared key writes other outputs than its cache key promises.
+    /// </summary>
+    public Func<string, System.Text.Json.Nodes.JsonNode?, System.Text.Json.Nodes.JsonNode?>? UndeclaredKeys { get; init; }
+
     /// <summary>Set by an executor that takes stages out of this process (see <see cref="IStageGate"/>); null = compute here.</summary>
     public IStageGate? Gate { get; init; }
 

@@ -15,23 +15,20 @@ public static class PrepareStage
 {
     public const int Version = 2;
 
-    public static StageRequest Request(ResolvedExperiment experiment, int imageSize, string sourceFingerprint)
-    {
-        var parameters = experiment.Section("prepare")!.AsObject();
-        parameters["image_size"] = imageSize;
-        var data = experiment.Section("data")!.AsObject();
-        var read = new JsonObject();
-        foreach (var key in DataKeys(experiment.Spec.Data)) read[key] = data[key]?.DeepClone();
-        parameters["data"] = read;
-        return new StageRequest(StageNames.Prepare, Version, parameters, new Dictionary<string, string>(),
-            new Dictionary<string, string> { ["source"] = sourceFingerprint });
-    }
+    /// <summary>
+    /// The prepare section (at the top of the key document; the phase's image size replaces image_size) and the data keys
+    /// prepare reads: the bad-input policy, and for the folder source the query split. The images themselves are the
+    /// source fingerprint.
+    /// </summary>
+    public static StageDeclaration Declaration(DataSpec data) => new(StageNames.Prepare, Version,
+        [new KeyGroup(null, "prepare"), new KeyGroup("data", "data") { Only = data.Source == "folder" ? FolderDataKeys : DataKeys }]);
 
-    /// <summary>The data keys prepare reads: the bad-input policy, and for the folder source the query split.</summary>
-    static IEnumerable<string> DataKeys(DataSpec data) =>
-        data.Source == "folder"
-            ? ["on_bad_image", "max_image_pixels", "max_zip_entry_bytes", "query_share", "new_individual_share", "seed"]
-            : ["on_bad_image", "max_image_pixels"];
+    static readonly string[] DataKeys = ["on_bad_image", "max_image_pixels"];
+    static readonly string[] FolderDataKeys = [.. DataKeys, "max_zip_entry_bytes", "query_share", "new_individual_share", "seed"];
+
+    public static StageRequest Request(ResolvedExperiment experiment, int imageSize, string sourceFingerprint) =>
+        Declaration(experiment.Spec.Data).Request(experiment, new JsonObject { ["image_size"] = imageSize },
+            fingerprints: new Dictionary<string, string> { ["source"] = sourceFingerprint });
 
     public static JsonObject Compute(IImageSource source, PrepareSpec spec, string folder, Func<int, IProgress<int>> progressFor) =>
         Compute(source, spec, new DataSpec { OnBadImage = "stop", MaxImagePixels = BadItems.DefaultMaxImagePixels }, folder, progressFor);
