@@ -10,7 +10,7 @@ public class CntkResNetTests
     [Fact]
     public void Layout_is_resnet18_with_a_third_block_in_the_last_stage()
     {
-        using var net = (CntkResNet)BackboneRegistry.Create(CntkResNet.ImageNet18);
+        using var net = (CntkResNet)Backbones.Create(CntkResNet.ImageNet18);
         var sd = net.state_dict();
         Assert.Equal([2, 2, 2, 3], net.Blocks);
         Assert.Equal(new long[] { 64, 3, 7, 7 }, sd["conv1.weight"].shape);

@@ -82,6 +82,6 @@ public class ReidModelTests
         Assert.Throws<ArgumentException>(() => ModelFactory.Create(Spec() with { Backbone = "resnet9000" }, 3));
         Assert.Throws<ArgumentException>(() => ModelFactory.Create(Spec(pooling: "max"), 3));
         Assert.Throws<ArgumentException>(() => ModelFactory.Create(Spec(neck: "mlp"), 3));
-        Assert.Contains("efficientnet_b7", BackboneRegistry.Names);
+        Assert.Contains("efficientnet_b7", Backbones.Names);
     }
 }
