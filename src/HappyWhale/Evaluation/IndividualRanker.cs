@@ -1,4 +1,5 @@
 using HappyWhale.Data;
+
 namespace HappyWhale.Evaluation;
 
 /// <summary>
