@@ -8,8 +8,6 @@ namespace HappyWhale.Modeling;
 /// <summary>Builds a <see cref="ReidModel"/> from the experiment's model section.</summary>
 public static class ModelFactory
 {
-    public static readonly IReadOnlyList<string> HeadTypes = ["arcface", "subcenter"];
-
     /// <summary>
     /// <paramref name="numSpecies"/> sizes the species head when <c>model.species_head</c> is on; 0 builds the model
     /// without it (evaluation: the head only trains). Pretrained weights are not loaded here (see <see cref="LoadPretrained"/>).
@@ -19,9 +17,7 @@ public static class ModelFactory
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(spec.Head);
         if (numClasses <= 0) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "must be positive");
-        if (!HeadTypes.Contains(spec.Head.Type))
-            throw new ArgumentException($"Unknown head type '{spec.Head.Type}'. Known: {string.Join(", ", HeadTypes)}", nameof(spec));
-        int subCenters = spec.Head.Type == "subcenter" ? spec.Head.K : 1;
+        int subCenters = spec.Head.Type == HeadType.Subcenter ? spec.Head.K : 1;
         if (subCenters < 1) throw new ArgumentException($"model.head.k must be at least 1, got {spec.Head.K}", nameof(spec));
 
         var backbone = Backbones.Create(spec.Backbone);
@@ -30,9 +26,9 @@ public static class ModelFactory
             long channels = ReidModel.PooledFeaturesOf(backbone, spec.Backbone, spec.ConcatLastTwo);
             nn.Module<Tensor, Tensor> pool = spec.Pooling switch
             {
-                "gem" => new Gem(spec.GemP, spec.GemLearnable),
-                "avg" => nn.AdaptiveAvgPool2d(1),
-                _ => throw new ArgumentException($"Unknown pooling '{spec.Pooling}'. Known: gem, avg", nameof(spec)),
+                PoolingType.Gem => new Gem(spec.GemP, spec.GemLearnable),
+                PoolingType.Avg => nn.AdaptiveAvgPool2d(1),
+                _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Pooling, "model.pooling"),
             };
             var neck = new EmbeddingNeck(spec.Neck, channels, spec.EmbeddingDim);
             var head = new ArcMarginHead(neck.OutFeatures, numClasses, spec.Head.S, spec.Head.M, spec.Head.EasyMargin, subCenters);

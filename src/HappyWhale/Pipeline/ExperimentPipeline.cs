@@ -92,7 +92,7 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
 
     IImageSource ResolveSource()
     {
-        if (Spec.Data.Source == "synthetic")
+        if (Spec.Data.Source == DataSource.Synthetic)
         {
             var run = Stage(SynthStage.Request(experiment), "synthetic data", folder =>
                 _observer.Progress(ctx =>
@@ -102,7 +102,7 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
                 }));
             return new KaggleSource(run.Folder, "synth:" + run.Key);
         }
-        if (Spec.Data.Source == "folder")
+        if (Spec.Data.Source == DataSource.Folder)
             return DataSourceResolver.Folder(Spec.Data, options.RepoRoot);
         // Its fingerprint (a walk of the folder) is computed once, when the first prepare key needs it.
         return DataSourceResolver.Kaggle(Spec.Data, options.RepoRoot);

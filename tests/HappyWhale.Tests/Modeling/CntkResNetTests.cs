@@ -1,3 +1,4 @@
+using HappyWhale.Experiments;
 using HappyWhale.Imaging;
 using HappyWhale.Modeling;
 using TorchSharp;
@@ -77,8 +78,8 @@ public class CntkResNetTests
         // A ReidModel around the backbone hands its batches to the backbone's normalisation.
         using var reid = ModelFactory.Create(new HappyWhale.Experiments.ModelSpec
         {
-            Backbone = CntkResNet.ImageNet18, Pooling = "avg", EmbeddingDim = 16, Neck = "linear_bn",
-            Head = new HappyWhale.Experiments.HeadSpec { Type = "arcface", S = 30, M = 0.3 },
+            Backbone = CntkResNet.ImageNet18, Pooling = PoolingType.Avg, EmbeddingDim = 16, Neck = NeckType.LinearBn,
+            Head = new HappyWhale.Experiments.HeadSpec { Type = HeadType.Arcface, S = 30, M = 0.3 },
         }, numClasses: 3);
         Assert.True(InputNormalization.Apply(reid, rgb).allclose(x));
     }

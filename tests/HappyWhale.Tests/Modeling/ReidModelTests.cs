@@ -14,7 +14,7 @@ public class ReidModelTests
         GemP = 3.0,
         EmbeddingDim = dim,
         Neck = neck,
-        Head = new HeadSpec { Type = "arcface", S = 30.0, M = 0.3, EasyMargin = false },
+        Head = new HeadSpec { Type = HeadType.Arcface, S = 30.0, M = 0.3, EasyMargin = false },
     };
 
     [Fact]
