@@ -98,7 +98,7 @@ public sealed record StageDeclaration(string Stage, int Version, IReadOnlyList<K
             if (group.Name is { } name) parameters[name] = slice;
             else foreach (var (key, value) in slice.ToList()) { slice.Remove(key); parameters[key] = value; }
         }
-        foreach (var (key, value) in values ?? []) parameters[key] = value?.DeepClone();
+        foreach (var (key, value) in values ?? new JsonObject()) parameters[key] = value?.DeepClone();
         return parameters;
     }
 

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json;
 using HappyWhale.Experiments;
 
@@ -19,7 +18,7 @@ public sealed class ChoicesTests
         var problems = new List<string>();
         foreach (var node in choices)
         {
-            var type = PropertyType(node.Path);
+            var type = SpecProperties.TypeOf(node.Path);
             if (type is null || !type.IsEnum) { problems.Add($"{node.Path}: a choice of {string.Join("|", node.Choices!)} bound as {type?.Name ?? "nothing"}, not an enum"); continue; }
             var names = Enum.GetNames(type).Select(JsonNamingPolicy.SnakeCaseLower.ConvertName).ToList();
             if (!names.SequenceEqual(node.Choices!))
@@ -30,16 +29,4 @@ public sealed class ChoicesTests
 
     static IEnumerable<SchemaNode> Nodes(SchemaNode node) =>
         new[] { node }.Concat(node.Children.SelectMany(c => Nodes(c.Value))).Concat(node.Element is { } e ? Nodes(e) : []);
-
-    static Type? PropertyType(string path)
-    {
-        Type? type = typeof(ExperimentSpec);
-        foreach (var part in path.Split('.'))
-        {
-            if (type is { IsGenericType: true } && type.GetGenericTypeDefinition() == typeof(IReadOnlyList<>)) type = type.GetGenericArguments()[0];
-            type = type?.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-                .FirstOrDefault(p => JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name) == part)?.PropertyType;
-        }
-        return type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
-    }
 }

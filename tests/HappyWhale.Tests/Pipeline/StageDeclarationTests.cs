@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HappyWhale.Experiments;
@@ -66,10 +65,9 @@ public sealed class StageDeclarationTests
     /// <summary>Another valid value of the same type for an undeclared key.</summary>
     static JsonNode? Other(string key, JsonNode? value)
     {
-        var type = PropertyType(key);
-        if (type is not null && (Nullable.GetUnderlyingType(type) ?? type).IsEnum)
+        var type = SpecProperties.TypeOf(key);
+        if (type is { IsEnum: true } enumType)
         {
-            var enumType = Nullable.GetUnderlyingType(type) ?? type;
             string current = value?.GetValue<string>() ?? "";
             var other = Enum.GetNames(enumType).Select(JsonNamingPolicy.SnakeCaseLower.ConvertName).First(n => n != current);
             return JsonValue.Create(other);
@@ -93,19 +91,5 @@ public sealed class StageDeclarationTests
         var copy = new JsonObject();
         foreach (var (k, v) in item) copy[k] = v is JsonObject o ? OtherLeaves($"{key}.{k}", o) : Other($"{key}.{k}", v);
         return copy;
-    }
-
-    /// <summary>The CLR type of the spec property a dotted key binds to (list elements by their item type), or null.</summary>
-    static Type? PropertyType(string key)
-    {
-        Type? type = typeof(ExperimentSpec);
-        foreach (var part in key.Split('.'))
-        {
-            if (type is null) return null;
-            if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyList<>)) type = type.GetGenericArguments()[0];
-            type = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-                .FirstOrDefault(p => JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name) == part)?.PropertyType;
-        }
-        return type;
     }
 }
