@@ -4,6 +4,7 @@ using HappyWhale.Evaluation;
 using HappyWhale.Pipeline;
 using HappyWhale.Reporting;
 using Spectre.Console;
+using HappyWhale.Data;
 
 namespace HappyWhale.Cli;
 

@@ -145,7 +145,7 @@ static partial class Commands
     {
         string repoRoot = RepoRoot(cli);
         var experiment = Load(cli, repoRoot, "quickstart");
-        if (experiment.Spec.Data.Source != "synthetic") throw new UserException($"synth --preview needs data.source: synthetic; {experiment.Name} reads {experiment.Spec.Data.Source}.");
+        if (experiment.Spec.Data.Source != DataSource.Synthetic) throw new UserException($"synth --preview needs data.source: synthetic; {experiment.Name} reads {Choice.Name(experiment.Spec.Data.Source)}.");
         var options = Options(cli, repoRoot);
         var synth = new ExperimentPipeline(experiment, options).Run(StageNames.Synth).Last(StageNames.Synth)!;
         string path = ContactSheet.Write(synth.Folder, Path.Combine(repoRoot, "artifacts", "reports", "synth_preview.png"));
@@ -208,7 +208,7 @@ static partial class Commands
         void Log(string line) => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(line)}[/]");
         if (cli.Has("update-baselines"))
         {
-            if (cli.Get("executor") == ExecutorNames.Slurm)
+            if (cli.Get("executor") == Choice.Name(ExecutorType.Slurm))
                 throw new UserException("--update-baselines trains every seed of every CI experiment here; drop --executor=slurm (the check itself runs on Slurm).");
             var baselines = RegressionSuite.UpdateBaselines(options, cli.Get("seeds") is { } list ? RegressionSuite.ParseSeeds(list) : null, Log);
             var measured = new Table().Title("baselines").AddColumn("experiment").AddColumn("metric").AddColumn("seeds").AddColumn("values")
@@ -307,7 +307,7 @@ static partial class Commands
         return 0;
     }
 
-    /// <summary>--force[=stages] and --verify, as every pipeline verb reads them.</summary>
+    /// <summary>--force[=stages] and --verify, as every pipeline verb reads them; the pipelines draw on the console.</summary>
     static PipelineOptions Options(CliArgs cli, string repoRoot) =>
-        new(repoRoot, PipelineOptions.ParseForce(cli.Get("force")), cli.Has("verify"));
+        new(repoRoot, PipelineOptions.ParseForce(cli.Get("force")), cli.Has("verify")) { Display = new ConsoleObserver() };
 }

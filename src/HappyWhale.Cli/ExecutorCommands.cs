@@ -19,17 +19,17 @@ static partial class Commands
     static int? OnExecutor(CliArgs cli, string repoRoot, string kind, string name, IReadOnlyList<PlannedExperiment> experiments,
         string lastStage, ref PipelineOptions options)
     {
-        string? chosen = cli.Get("executor");
-        if (chosen is not null && !ExecutorNames.All.Contains(chosen))
-            throw new UserException($"--executor={chosen}: unknown executor; use {string.Join(" or ", ExecutorNames.All)}.");
+        string? given = cli.Get("executor");
+        ExecutorType? chosen = given is null ? null
+            : Choice.Parse<ExecutorType>(given) ?? throw new UserException($"--executor={given}: unknown executor; use {string.Join(" or ", Choice.Names<ExecutorType>())}.");
         int retry = Retry(cli);
         bool detach = cli.Has("detach");
         if (detach && retry > 0) throw new UserException("--retry resubmits failed jobs while the command waits; it cannot be combined with --detach.");
         // One executor per command: the local pass after the jobs writes the results of all its experiments.
         var named = experiments.Select(e => e.Experiment.Spec.Executor).Distinct().ToList();
         if (chosen is null && named.Count > 1)
-            throw new UserException($"the experiments of this {kind} name different executors ({string.Join(", ", named)}); choose one with --executor.");
-        if ((chosen ?? named.FirstOrDefault()) != ExecutorNames.Slurm)
+            throw new UserException($"the experiments of this {kind} name different executors ({string.Join(", ", named.Select(Choice.Name))}); choose one with --executor.");
+        if ((chosen ?? named.FirstOrDefault()) != ExecutorType.Slurm)
         {
             if (detach || cli.Has("retry")) AnsiConsole.MarkupLine("[yellow]--detach and --retry apply to the slurm executor; running here.[/]");
             return null;
@@ -172,7 +172,7 @@ static partial class Commands
         string stages = cli.Get("stages") ?? throw new UserException("stage is what Slurm jobs run: happywhale stage --stages FILE --index N");
         if (!int.TryParse(cli.Get("index"), NumberStyles.None, CultureInfo.InvariantCulture, out int index))
             throw new UserException($"stage needs --index N (a stage of {stages}); got '{cli.Get("index")}'.");
-        StageJob.Run(stages, index, line => AnsiConsole.MarkupLine(Markup.Escape(line)));
+        StageJob.Run(stages, index, line => AnsiConsole.MarkupLine(Markup.Escape(line)), new ConsoleObserver());
         return 0;
     }
 }

@@ -45,14 +45,13 @@ public sealed class FileLock : IDisposable
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         var deadline = DateTime.UtcNow + timeout;
-        int delay = 5;
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(5), maxDelay, jitter: true);
         while (true)
         {
             if (TryAcquire(path) is { } held) return held;
             if (DateTime.UtcNow >= deadline) return null;
-            if (delay == 5) onFirstWait?.Invoke();
-            Thread.Sleep(Random.Shared.Next(delay, delay * 2));
-            delay = Math.Min(delay * 2, (int)maxDelay.TotalMilliseconds);
+            if (backoff.First) onFirstWait?.Invoke();
+            backoff.Wait();
         }
     }
 

@@ -8,6 +8,7 @@ using HappyWhale.Modeling;
 using HappyWhale.Pipeline;
 using TorchSharp;
 using static TorchSharp.torch;
+using HappyWhale.Training;
 
 namespace HappyWhale.Benchmarks;
 

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using HappyWhale.Imaging;
+using HappyWhale.Data;
 
 namespace HappyWhale.Benchmarks;
 

@@ -1,3 +1,5 @@
+using HappyWhale.Experiments;
+
 namespace HappyWhale.Data;
 
 /// <summary>
@@ -10,20 +12,10 @@ public sealed record BadItem(string File, int? Line, string Reason, bool Fatal =
     public override string ToString() => Line is { } line ? $"{File}:{line}: {Reason}" : $"{File}: {Reason}";
 }
 
-/// <summary>What to do with bad inputs (data.on_bad_image).</summary>
-public enum BadImagePolicy { Stop, Skip }
-
 public static class BadItems
 {
     public const long DefaultMaxImagePixels = 50_000_000;
     public const long DefaultMaxZipEntryBytes = 64L << 20;
-
-    public static BadImagePolicy ParsePolicy(string? text) => text?.ToLowerInvariant() switch
-    {
-        null or "" or "stop" => BadImagePolicy.Stop,
-        "skip" => BadImagePolicy.Skip,
-        _ => throw new ArgumentException($"data.on_bad_image '{text}' is not stop or skip"),
-    };
 
     /// <summary>Throws a <see cref="UserException"/> listing every item when the policy is stop or any item is fatal.</summary>
     /// <param name="outcome">what did not happen, for the message.</param>

@@ -3,8 +3,9 @@ using System.Text;
 namespace HappyWhale.Data;
 
 /// <summary>
-/// Reads the plain comma-separated files of the Kaggle layout (no quoting: names and ids hold no commas).
-/// The header must match exactly; every error names the file and the 1-based line.
+/// The one reader (and writer) of the plain comma-separated files of the Kaggle layout (no quoting: names and ids hold
+/// no commas). <see cref="Read"/> wants an exact header, <see cref="ReadChecked"/> lists bad rows instead of stopping,
+/// <see cref="ReadTable"/> finds columns by name (submissions, label files); every error names the file and the 1-based line.
 /// </summary>
 public static class CsvFile
 {
@@ -67,6 +68,45 @@ public static class CsvFile
             }
             yield return (line, fields);
         }
+    }
+
+    /// <summary>
+    /// Header fields, then each non-blank data line as (1-based line number, fields), for files whose columns are found by
+    /// name (<see cref="Column"/>). A double quote is an error rather than half-supported quoting.
+    /// </summary>
+    /// <exception cref="CsvFormatException">a quote, or no header.</exception>
+    public static (string[] Header, List<(int Line, string[] Fields)> Rows) ReadTable(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: file not found", path);
+
+        string[]? header = null;
+        var rows = new List<(int, string[])>();
+        int lineNo = 0;
+        // File.ReadLines strips a UTF-8 BOM and both \n and \r\n endings.
+        foreach (var raw in File.ReadLines(path))
+        {
+            lineNo++;
+            if (string.IsNullOrWhiteSpace(raw)) continue;
+            if (raw.Contains('"'))
+                throw new CsvFormatException(path, lineNo, "quoted fields are not expected in this file");
+            var fields = raw.Split(',').Select(f => f.Trim()).ToArray();
+            if (header is null) header = fields;
+            else rows.Add((lineNo, fields));
+        }
+        if (header is null)
+            throw new CsvFormatException(path, 0, "file is empty (no header)");
+        return (header, rows);
+    }
+
+    /// <summary>The index of column <paramref name="name"/> (any case) in a <see cref="ReadTable"/> header.</summary>
+    public static int Column(string path, string[] header, string name)
+    {
+        int i = Array.FindIndex(header, h => string.Equals(h, name, StringComparison.OrdinalIgnoreCase));
+        if (i < 0)
+            throw new CsvFormatException(path, 1, $"header '{string.Join(',', header)}' has no '{name}' column");
+        return i;
     }
 
     /// <summary>

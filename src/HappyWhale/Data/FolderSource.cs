@@ -49,7 +49,7 @@ public sealed class FolderSource : IImageSource, IDisposable
         return null;
     }
 
-    /// <summary>Per root: a folder's fingerprint (<see cref="Pipeline.SourceFingerprint"/>), or a zip's name, size and time.</summary>
+    /// <summary>Per root: a folder's fingerprint (<see cref="SourceFingerprint"/>), or a zip's name, size and time.</summary>
     public string Fingerprint
     {
         get
@@ -58,7 +58,7 @@ public sealed class FolderSource : IImageSource, IDisposable
             var text = new StringBuilder($"folder\t{_queryShare:R}\t{_newIndividualShare:R}\t{_seed}\n");
             foreach (var root in _roots)
             {
-                if (Directory.Exists(root)) text.Append("dir\t").Append(Pipeline.SourceFingerprint.Compute(root)).Append('\n');
+                if (Directory.Exists(root)) text.Append("dir\t").Append(SourceFingerprint.Compute(root)).Append('\n');
                 else if (File.Exists(root))
                 {
                     var info = new FileInfo(root);

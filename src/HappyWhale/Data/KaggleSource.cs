@@ -1,4 +1,3 @@
-using HappyWhale.Pipeline;
 
 namespace HappyWhale.Data;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using HappyWhale.Data.Synthetic;
-using HappyWhale.Evaluation;
 using HappyWhale.Experiments;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
@@ -79,7 +78,7 @@ public static class SyntheticGenerator
             .Take(4).Select(g => g.Key);
         // As in the competition's file: four fixed ids, then new_individual in fifth place.
         string prediction = string.Join(' ', topIds.Append(NewIndividual.Id));
-        CsvFile.Write(layout.SampleSubmissionCsv, SubmissionWriter.Header.Split(','),
+        CsvFile.Write(layout.SampleSubmissionCsv, SubmissionFormat.Header.Split(','),
             test.Select(p => $"{p.Image},{prediction}"));
         CsvFile.Write(Path.Combine(outputDir, "boxes.csv"), BoxTable.Header,
             photos.OrderBy(p => p.Image, StringComparer.Ordinal).Where(p => boxes[p.Image] is not null).Select(p => $"{p.Image},{boxes[p.Image]}"));

@@ -1,3 +1,5 @@
+using HappyWhale.Data;
+
 namespace HappyWhale.Evaluation;
 
 /// <summary>

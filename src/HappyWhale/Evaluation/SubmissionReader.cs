@@ -1,3 +1,5 @@
+using HappyWhale.Data;
+
 namespace HappyWhale.Evaluation;
 
 /// <summary>
@@ -15,10 +17,10 @@ public static class SubmissionReader
 
     public static IReadOnlyList<Located<SubmissionRow>> ReadSubmissionWithLines(string path)
     {
-        var (header, rows) = CsvLines.Read(path);
+        var (header, rows) = CsvFile.ReadTable(path);
         if (header.Length != 2 || !header[0].Equals("image", StringComparison.OrdinalIgnoreCase)
             || !header[1].Equals("predictions", StringComparison.OrdinalIgnoreCase))
-            throw new CsvFormatException(path, 1, $"header is '{string.Join(',', header)}', expected '{SubmissionWriter.Header}'");
+            throw new CsvFormatException(path, 1, $"header is '{string.Join(',', header)}', expected '{SubmissionFormat.Header}'");
 
         var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
         var result = new List<Located<SubmissionRow>>(rows.Count);
@@ -42,9 +44,9 @@ public static class SubmissionReader
 
     public static IReadOnlyList<Located<KeyValuePair<string, string>>> ReadLabelsWithLines(string path)
     {
-        var (header, rows) = CsvLines.Read(path);
-        int imageCol = CsvLines.Column(path, header, "image");
-        int idCol = CsvLines.Column(path, header, "individual_id");
+        var (header, rows) = CsvFile.ReadTable(path);
+        int imageCol = CsvFile.Column(path, header, "image");
+        int idCol = CsvFile.Column(path, header, "individual_id");
 
         var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
         var result = new List<Located<KeyValuePair<string, string>>>(rows.Count);

@@ -1,3 +1,5 @@
+using HappyWhale.Data;
+
 namespace HappyWhale.Evaluation;
 
 /// <summary>MAP@5 of a submission file against a labels file, refusing (not guessing) on any mismatch.</summary>

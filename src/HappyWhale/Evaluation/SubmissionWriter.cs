@@ -1,12 +1,11 @@
 using System.Text;
+using HappyWhale.Data;
 
 namespace HappyWhale.Evaluation;
 
 /// <summary>Writes Kaggle's submission CSV (<c>image,predictions</c>), only if it validates.</summary>
 public static class SubmissionWriter
 {
-    public const string Header = "image,predictions";
-
     /// <summary>
     /// Validates, then writes to a temporary file beside <paramref name="path"/> and renames it into place,
     /// so a refused or interrupted write never leaves a file that looks like a submission.
@@ -21,7 +20,7 @@ public static class SubmissionWriter
 
         string full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var text = new StringBuilder(Header).Append('\n');
+        var text = new StringBuilder(SubmissionFormat.Header).Append('\n');
         foreach (var row in rows) text.Append(row.Image).Append(',').AppendJoin(' ', row.Predictions).Append('\n');
         AtomicFile.Write(full, text.ToString());
     }

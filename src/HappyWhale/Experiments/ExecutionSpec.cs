@@ -21,9 +21,3 @@ public sealed record SlurmSpec
     public IReadOnlyList<string> Setup { get; init; } = [];
     public int ArrayParallelism { get; init; }
 }
-
-public static class ExecutorNames
-{
-    public const string Local = "local", Slurm = "slurm";
-    public static readonly IReadOnlyList<string> All = [Local, Slurm];
-}

@@ -17,18 +17,18 @@ public sealed record ExperimentSpec
     public PseudoLabelSpec PseudoLabel { get; init; } = null!;
     public TrackingSpec Tracking { get; init; } = null!;
     public CacheSpec Cache { get; init; } = null!;
-    public string Executor { get; init; } = "";
+    public ExecutorType Executor { get; init; }
     public SlurmSpec Slurm { get; init; } = null!;
 }
 
 public sealed record DataSpec
 {
-    public string Source { get; init; } = "";
+    public DataSource Source { get; init; }
     public string? Root { get; init; }
     public IReadOnlyList<string> Roots { get; init; } = [];
     public double QueryShare { get; init; }
     public double NewIndividualShare { get; init; }
-    public string OnBadImage { get; init; } = "";
+    public BadImagePolicy OnBadImage { get; init; }
     public long MaxImagePixels { get; init; }
     public long MaxZipEntryBytes { get; init; }
     public bool CleanSpecies { get; init; }
@@ -67,8 +67,8 @@ public sealed record PrepareSpec
 {
     public int ImageSize { get; init; }
     public bool Grayscale { get; init; }
-    public string Resize { get; init; } = "";
-    public string Crop { get; init; } = "";
+    public SquareResize Resize { get; init; }
+    public CropMode Crop { get; init; }
     public IReadOnlyList<string> Boxes { get; init; } = [];
     public double BoxMargin { get; init; }
     public int ShardImages { get; init; }
@@ -77,10 +77,10 @@ public sealed record PrepareSpec
 public sealed record ModelSpec
 {
     public string Backbone { get; init; } = "";
-    public string Pooling { get; init; } = "";
+    public PoolingType Pooling { get; init; }
     public double GemP { get; init; }
     public int EmbeddingDim { get; init; }
-    public string Neck { get; init; } = "";
+    public NeckType Neck { get; init; }
     public string? Pretrained { get; init; }
     public bool PretrainedStrict { get; init; }
     public bool GemLearnable { get; init; }
@@ -98,7 +98,7 @@ public sealed record GroupsSpec
 
 public sealed record HeadSpec
 {
-    public string Type { get; init; } = "";
+    public HeadType Type { get; init; }
     public double S { get; init; }
     public double M { get; init; }
     public bool EasyMargin { get; init; }
@@ -114,10 +114,10 @@ public sealed record TrainSpec
     public IReadOnlyList<PhaseSpec> Phases { get; init; } = [];
     public int BatchSize { get; init; }
     public int Accumulate { get; init; }
-    public string Optimizer { get; init; } = "";
+    public OptimizerType Optimizer { get; init; }
     public double Momentum { get; init; }
     public double WeightDecay { get; init; }
-    public string Schedule { get; init; } = "";
+    public ScheduleType Schedule { get; init; }
     public double Warmup { get; init; }
     public double MinLr { get; init; }
     public RampSpec Ramp { get; init; } = null!;

@@ -60,5 +60,27 @@ public sealed class ResolvedExperiment
         return node?.DeepClone();
     }
 
+    /// <summary>
+    /// The spec bound with every leaf key (a list counts as one leaf) that <paramref name="keep"/> refuses replaced by what
+    /// <paramref name="replace"/> returns for it. A stage's computation given such a spec sees only the keys its
+    /// declaration lists; the test of the declarations replaces the others with different values.
+    /// </summary>
+    public ExperimentSpec SpecWith(Func<string, bool> keep, Func<string, JsonNode?, JsonNode?> replace)
+    {
+        var tree = (JsonObject)_tree.DeepClone();
+        Replace(tree, "");
+        return SpecBinder.Bind(tree);
+
+        void Replace(JsonObject obj, string prefix)
+        {
+            foreach (var (key, value) in obj.ToList())
+            {
+                string path = prefix + key;
+                if (value is JsonObject child) Replace(child, path + ".");
+                else if (!keep(path)) obj[key] = replace(path, value?.DeepClone());
+            }
+        }
+    }
+
     public override string ToString() => $"{Name} ({SourcePath})";
 }

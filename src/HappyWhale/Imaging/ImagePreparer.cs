@@ -1,4 +1,5 @@
 using HappyWhale.Data;
+using HappyWhale.Experiments;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
@@ -11,9 +12,6 @@ public enum CropOutcome { NotRequested, Cropped, NoBox, BadBox }
 /// <summary>An image that cannot be used, with the reason (missing, empty, not decodable, too many pixels).</summary>
 public sealed class BadImageException(string reason, Exception? inner = null) : Exception(reason, inner);
 
-/// <summary>How a photo becomes a square: stretched to fill it, or scaled to fit and padded with black.</summary>
-public enum SquareResize { Squash, Letterbox }
-
 /// <summary>
 /// Decodes a photo (JPEG, PNG, ... anything ImageSharp reads), applies its EXIF orientation, resizes it
 /// to a size x size square and returns the pixels as H x W x 3 bytes, row-major. Grayscale stores the
@@ -21,13 +19,6 @@ public enum SquareResize { Squash, Letterbox }
 /// </summary>
 public sealed record ImagePreparer(int Size, SquareResize Resize, bool Grayscale)
 {
-    public static SquareResize ParseResize(string mode) => mode.ToLowerInvariant() switch
-    {
-        "squash" => SquareResize.Squash,
-        "letterbox" => SquareResize.Letterbox,
-        _ => throw new ArgumentException($"resize mode '{mode}' is not squash or letterbox", nameof(mode)),
-    };
-
     public int ImageBytes => Size * Size * 3;
 
     public byte[] Prepare(string path)

@@ -34,8 +34,8 @@ public static class Preparer
             if (item.Subset is not ("train" or "test"))
                 throw new ArgumentException($"{item.Location}: subset '{item.Subset}' is not train or test");
 
-        bool crop = spec.Crop == "box";
-        var preparer = new ImagePreparer(spec.ImageSize, ImagePreparer.ParseResize(spec.Resize), spec.Grayscale);
+        bool crop = spec.Crop == CropMode.Box;
+        var preparer = new ImagePreparer(spec.ImageSize, spec.Resize, spec.Grayscale);
         long maxPixels = options.MaxImagePixels > 0 ? options.MaxImagePixels : BadItems.DefaultMaxImagePixels;
         int degree = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount;
         int chunk = Math.Max(16, degree * 8);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using HappyWhale.Imaging;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -42,6 +43,15 @@ public sealed class CntkResNet : nn.Module<Tensor, Tensor>, IFeatureExtractor, I
     {
         [ImageNet18] = [2, 2, 2, 3],
     };
+
+    /// <summary>Every variant into <see cref="Backbones"/>.</summary>
+#pragma warning disable CA2255 // registering as the assembly loads is the point: the registry names no family
+    [ModuleInitializer]
+    internal static void RegisterBackbones()
+    {
+        foreach (var name in Variants.Keys) Backbones.Register(name, () => Create(name));
+    }
+#pragma warning restore CA2255
 
     static readonly long[] Widths = [64, 128, 256, 512];
 

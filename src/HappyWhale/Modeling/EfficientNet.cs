@@ -1,42 +1,10 @@
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace HappyWhale.Modeling;
-
-/// <summary>A backbone that maps images to a feature map [N, FeatureChannels, H', W'].</summary>
-public interface IFeatureExtractor
-{
-    long FeatureChannels { get; }
-    Tensor ForwardFeatures(Tensor x);
-}
-
-/// <summary>A backbone that can also return the feature map of the stage before its last one (for concat_last_two).</summary>
-public interface IMultiStageExtractor
-{
-    long PenultimateChannels { get; }
-
-    /// <summary>The feature maps of the last two stages (the last one equals ForwardFeatures' output).</summary>
-    (Tensor Previous, Tensor Last) ForwardLastTwo(Tensor x);
-
-    /// <summary>Runs <paramref name="stages"/> in order and returns the outputs of the last two.</summary>
-    internal static (Tensor Previous, Tensor Last) RunLastTwo(IReadOnlyList<nn.Module<Tensor, Tensor>> stages, Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var h = x;
-        for (int i = 0; i < stages.Count - 1; i++) h = stages[i].call(h);
-        var last = stages[^1].call(h);
-        return (h.MoveToOuterDisposeScope(), last.MoveToOuterDisposeScope());
-    }
-}
-
-/// <summary>A backbone whose parameters belong to numbered stages: 0 is the stem, higher numbers are deeper.</summary>
-public interface IStagedBackbone
-{
-    /// <summary>The stage of a parameter given its name inside the backbone (e.g. "features.3.0.block.0.0.weight" -> 3).</summary>
-    int StageOf(string parameterName);
-}
 
 /// <summary>
 /// EfficientNet B0-B7 with torchvision's module tree, so state-dict names and shapes match
@@ -58,6 +26,15 @@ public sealed class EfficientNet : Module<Tensor, Tensor>, IFeatureExtractor, IM
         ["efficientnet_b6"] = new("efficientnet_b6", 1.8, 2.6, 0.5, 1e-3, 0.01),
         ["efficientnet_b7"] = new("efficientnet_b7", 2.0, 3.1, 0.5, 1e-3, 0.01),
     };
+
+    /// <summary>Every variant into <see cref="Backbones"/>.</summary>
+#pragma warning disable CA2255 // registering as the assembly loads is the point: the registry names no family
+    [ModuleInitializer]
+    internal static void RegisterBackbones()
+    {
+        foreach (var name in Variants.Keys) Backbones.Register(name, () => Create(name, numClasses: 0));
+    }
+#pragma warning restore CA2255
 
     // Stage table of the EfficientNet paper (B0 before scaling):
     // expand ratio, kernel, stride, input channels, output channels, layers.
@@ -245,62 +222,5 @@ internal sealed class MBConv : Module<Tensor, Tensor>
         var dropped = stochastic_depth.call(result);
         result.Dispose();
         return dropped.add_(x);
-    }
-}
-
-/// <summary>torchvision's SqueezeExcitation: avgpool, fc1 (1x1 conv), SiLU, fc2 (1x1 conv), sigmoid, scale the input.</summary>
-internal sealed class SqueezeExcitation : Module<Tensor, Tensor>
-{
-    private readonly AdaptiveAvgPool2d avgpool;
-    private readonly Conv2d fc1;
-    private readonly Conv2d fc2;
-    private readonly SiLU activation;
-    private readonly Sigmoid scale_activation;
-
-    public SqueezeExcitation(long channels, long squeezeChannels) : base(nameof(SqueezeExcitation))
-    {
-        avgpool = AdaptiveAvgPool2d(1);
-        fc1 = Conv2d(channels, squeezeChannels, 1);
-        fc2 = Conv2d(squeezeChannels, channels, 1);
-        activation = SiLU();
-        scale_activation = Sigmoid();
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var s0 = avgpool.call(x);
-        using var s1 = fc1.call(s0);
-        using var s2 = activation.call(s1);
-        using var s3 = fc2.call(s2);
-        using var scale = scale_activation.call(s3);
-        return scale * x;
-    }
-}
-
-/// <summary>
-/// torchvision.ops.StochasticDepth in "row" mode: in training, drops each sample's residual branch with
-/// probability p and scales survivors by 1/(1-p); in eval (or p = 0) it is the identity.
-/// </summary>
-public sealed class StochasticDepth : Module<Tensor, Tensor>
-{
-    public double P { get; }
-
-    public StochasticDepth(double p) : base(nameof(StochasticDepth))
-    {
-        if (p < 0 || p > 1) throw new ArgumentOutOfRangeException(nameof(p), p, "probability must be in [0, 1]");
-        P = p;
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        if (!training || P == 0.0) return x.alias();
-        double survival = 1.0 - P;
-        var shape = new long[x.dim()];
-        shape[0] = x.shape[0];
-        for (int i = 1; i < shape.Length; i++) shape[i] = 1;
-        using var noise = empty(shape, dtype: x.dtype, device: x.device).bernoulli_(survival);
-        if (survival > 0) noise.div_(Scalars.Of(survival));
-        return x * noise;
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,6 +21,15 @@ public sealed class ResNetBackbone : nn.Module<Tensor, Tensor>, IFeatureExtracto
             ["resnet34"] = (() => torchvision.models.resnet34(), 512, 256),
             ["resnet50"] = (() => torchvision.models.resnet50(), 2048, 1024),
         };
+
+    /// <summary>Every variant into <see cref="Backbones"/>.</summary>
+#pragma warning disable CA2255 // registering as the assembly loads is the point: the registry names no family
+    [ModuleInitializer]
+    internal static void RegisterBackbones()
+    {
+        foreach (var name in Variants.Keys) Backbones.Register(name, () => Create(name));
+    }
+#pragma warning restore CA2255
 
     readonly List<nn.Module<Tensor, Tensor>> stages = [];
 

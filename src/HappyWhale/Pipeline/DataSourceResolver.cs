@@ -28,7 +28,7 @@ public static class DataSourceResolver
 
     /// <summary>Folder-source roots that do not exist here (e.g. Omniglot on a machine without shared/): empty when all are present.</summary>
     public static IReadOnlyList<string> MissingFolderRoots(DataSpec data, string repoRoot) =>
-        data.Source != "folder" ? [] : FolderRoots(data, repoRoot).Where(r => !Exists(r.Full)).Select(r => r.Full).ToList();
+        data.Source != DataSource.Folder ? [] : FolderRoots(data, repoRoot).Where(r => !Exists(r.Full)).Select(r => r.Full).ToList();
 
     /// <summary>
     /// The folder source's roots (data.root then data.roots, relative to the repository), each checked

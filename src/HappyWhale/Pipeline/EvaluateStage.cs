@@ -5,10 +5,9 @@ using HappyWhale.Evaluation;
 using HappyWhale.Experiments;
 using HappyWhale.Imaging;
 using HappyWhale.Modeling;
-using HappyWhale.Reporting;
-using HappyWhale.Tracking;
 using TorchSharp;
 using static TorchSharp.torch;
+using HappyWhale.Training;
 
 namespace HappyWhale.Pipeline;
 
@@ -59,6 +58,16 @@ public static class EvaluateStage
                                     "(the sample submission names four). Add individuals, or stop before evaluate (happywhale train).");
     }
 
+    /// <summary>
+    /// The evaluate section and the split. blend_logits was added after experiments were cached: absent while off, so their
+    /// evaluate keys stay as they were. The models are inputs (their train keys), so their model sections are too.
+    /// </summary>
+    public static readonly StageDeclaration Declaration = new(StageNames.Evaluate, Version,
+        [new KeyGroup("evaluate", "evaluate") { AbsentWhen = new Dictionary<string, JsonNode> { ["blend_logits"] = 0 } }, TrainStage.Split])
+    {
+        RuntimeKeys = ["train.device"],
+    };
+
     public static StageRequest Request(ResolvedExperiment experiment, IReadOnlyList<EvaluationModel> models, string prepareKey)
     {
         var inputs = new Dictionary<string, string> { ["prepare"] = prepareKey };
@@ -74,12 +83,7 @@ public static class EvaluateStage
                 inputs[$"train.{i}.{models[i].Experiment}"] = models[i].TrainKey;
                 if (models[i].Final is { } final) inputs[$"{FinalFit.Key}.{i}.{models[i].Experiment}"] = final.Key;
             }
-        var evaluate = experiment.Section("evaluate")!.AsObject();
-        // Added after experiments were cached: absent while off, so their evaluate keys stay as they were.
-        if (experiment.Spec.Evaluate.BlendLogits == 0) evaluate.Remove("blend_logits");
-        return new(StageNames.Evaluate, Version,
-            new JsonObject { ["evaluate"] = evaluate, ["split"] = TrainStage.SplitParameters(experiment) },
-            inputs, new Dictionary<string, string>());
+        return Declaration.Request(experiment, inputs: inputs);
     }
 
     public static JsonObject Compute(ExperimentSpec spec, PreparedSet images, IReadOnlyList<EvaluationModel> models, IImageSource source, string folder, Action<int>? progress)
@@ -247,7 +251,7 @@ public static class EvaluateStage
     {
         foreach (var (name, score) in SpeciesBreakdown.MapAt5BySpecies(predictions.Select(p => p.Ids).ToList(), labels, species))
             // Not "val_map5/<species>": MLflow's file store cannot hold a metric and a folder of the same name.
-            into[$"{prefix}_by_species/{MlflowNames.KeyPart(name)}"] = score;
+            into[$"{prefix}_by_species/{name}"] = score;
     }
 
     public static IReadOnlyDictionary<string, double> ReadMetrics(string folder)

@@ -2,9 +2,7 @@ using System.Text.Json.Nodes;
 using HappyWhale.Data;
 using HappyWhale.Experiments;
 using HappyWhale.Imaging;
-using HappyWhale.Reporting;
 using HappyWhale.Training;
-using Spectre.Console;
 
 namespace HappyWhale.Pipeline;
 
@@ -73,18 +71,18 @@ public sealed partial class ExperimentPipeline
         var run = Stage(request, $"pseudo-label round {round}", folder =>
         {
             using var images = PreparedSet.Open(prepared.Folder);
-            return ConsoleProgress.Run(ctx =>
+            return _observer.Progress(ctx =>
             {
                 var task = ctx.Add($"pseudo-label round {round}: embeddings", images.Count);
-                return PseudoLabelStage.Compute(Spec, round, images, model.Folder, source.ReadTestLabels(), folder, n => task.Increment(n));
+                return PseudoLabelStage.Compute(SpecFor(PseudoLabelStage.Declaration), round, images, model.Folder, source.ReadTestLabels(), folder, n => task.Increment(n));
             });
         });
         if (run.Outcome == CacheOutcome.Deferred) return run;
         var s = run.Manifest.Summary;
         _rounds.Add(s);
         string right = s["accuracy"] is JsonValue a ? $", {a.GetValue<double>():P0} of them right" : "";
-        AnsiConsole.MarkupLine($"[grey]pseudo-label round {round}: {s["added"]} of {s["test_images"]} test photos added ({s["candidates"]} at or above " +
-                               $"{Spec.PseudoLabel.MinSimilarity:F2}{right}); validation MAP@5 of the model that labelled them {s["val_map5"]!.GetValue<double>():F4}[/]");
+        _observer.Note($"pseudo-label round {round}: {s["added"]} of {s["test_images"]} test photos added ({s["candidates"]} at or above " +
+                       $"{Spec.PseudoLabel.MinSimilarity:F2}{right}); validation MAP@5 of the model that labelled them {s["val_map5"]!.GetValue<double>():F4}");
         return run;
     }
 

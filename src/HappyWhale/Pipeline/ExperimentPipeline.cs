@@ -3,9 +3,7 @@ using HappyWhale.Data;
 using HappyWhale.Experiments;
 using HappyWhale.Imaging;
 using HappyWhale.Modeling;
-using HappyWhale.Reporting;
 using HappyWhale.Training;
-using Spectre.Console;
 using TorchSharp;
 
 namespace HappyWhale.Pipeline;
@@ -19,9 +17,14 @@ namespace HappyWhale.Pipeline;
 /// </summary>
 public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, PipelineOptions options, IPipelineObserver? observer = null)
 {
+    /// <summary>The display (options.Display) and this run's listener (<paramref name="observer"/>).</summary>
+    readonly IPipelineObserver _observer = new ObserverPair(options.Display, observer);
     readonly StageCache _cache = new(options.CacheRootFor(experiment.Spec), options.VerifyHashes);
     readonly List<StageRun> _runs = [];
     ExperimentSpec Spec => experiment.Spec;
+
+    /// <summary>The spec a stage's computation gets: the experiment's (see <see cref="PipelineOptions.UndeclaredKeys"/>).</summary>
+    ExperimentSpec SpecFor(StageDeclaration stage) => stage.SpecFor(experiment, options.UndeclaredKeys);
 
     public IReadOnlyList<StageRun> Runs => _runs;
 
@@ -80,8 +83,8 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
         var device = ComputeDevice.Resolve(Spec.Train.Device);
         ComputeDevice.Configure(device, Spec.Train.Precision);
         Device = ComputeDevice.Describe(device);
-        AnsiConsole.MarkupLine($"[grey]device: {Markup.Escape(Device)}[/]");
-        observer?.DeviceResolved(Device);
+        _observer.Note($"device: {Device}");
+        _observer.DeviceResolved(Device);
     }
 
     /// <summary>The device the run's models use, with its hardware name ("cpu (Intel Xeon ..., 2 threads)").</summary>
@@ -89,17 +92,17 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
 
     IImageSource ResolveSource()
     {
-        if (Spec.Data.Source == "synthetic")
+        if (Spec.Data.Source == DataSource.Synthetic)
         {
             var run = Stage(SynthStage.Request(experiment), "synthetic data", folder =>
-                ConsoleProgress.Run(ctx =>
+                _observer.Progress(ctx =>
                 {
                     var task = ctx.Add("synth: generating photos", EstimatedSynthImages());
-                    return SynthStage.Compute(Spec.Synth, folder, task.AsRunningTotal());
+                    return SynthStage.Compute(SpecFor(SynthStage.Declaration).Synth, folder, task.AsRunningTotal());
                 }));
             return new KaggleSource(run.Folder, "synth:" + run.Key);
         }
-        if (Spec.Data.Source == "folder")
+        if (Spec.Data.Source == DataSource.Folder)
             return DataSourceResolver.Folder(Spec.Data, options.RepoRoot);
         // Its fingerprint (a walk of the folder) is computed once, when the first prepare key needs it.
         return DataSourceResolver.Kaggle(Spec.Data, options.RepoRoot);
@@ -109,12 +112,13 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
 
     StageRun Prepare(IImageSource source, int size)
     {
-        var spec = Spec.Prepare with { ImageSize = size };
+        var stageSpec = SpecFor(PrepareStage.Declaration(Spec.Data));
+        var spec = stageSpec.Prepare with { ImageSize = size };
         var run = Stage(PrepareStage.Request(experiment, size, source.Fingerprint), $"prepare {size}px", folder =>
-            ConsoleProgress.Run(ctx =>
+            _observer.Progress(ctx =>
             {
                 IProgressTask? task = null;
-                return PrepareStage.Compute(source, spec, Spec.Data, folder, total =>
+                return PrepareStage.Compute(source, spec, stageSpec.Data, folder, total =>
                 {
                     task = ctx.Add($"prepare: decoding at {size}px", total);
                     return task.AsRunningTotal();
@@ -122,7 +126,7 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
             }));
         if (_runs.Count(r => r.Stage == StageNames.Prepare) == 1)
             foreach (var line in PrepareStage.ReportLines(run.Manifest.Summary, Spec.Data))
-                AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
+                _observer.Note(line);
         return run;
     }
 
@@ -146,11 +150,12 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
         {
             using var images = PreparedSet.Open(prepared.Folder);
             var checkpoint = new PhaseCheckpoint(_cache.WorkFolder(request.Stage, request.Key));
-            return ConsoleProgress.Run(ctx =>
+            return _observer.Progress(ctx =>
             {
-                ITrainingObserver progress = new ConsoleTrainingObserver(ctx, "train");
-                if (observer is not null) progress = new EpochRelay(progress, observer);
-                return TrainStage.Compute(spec, phase, images, previous?.Folder, folder, progress, checkpoint, options.RepoRoot,
+                var progress = _observer.Training(ctx, "train")!;
+                // The final fit trains with its own spec (shorter last phase); the fold's phases with the experiment's.
+                var stageSpec = ReferenceEquals(spec, Spec) ? SpecFor(TrainStage.Declaration) : spec;
+                return TrainStage.Compute(stageSpec, phase, images, previous?.Folder, folder, progress, checkpoint, options.RepoRoot,
                     weights is null ? null : Path.Combine(weights.Folder, PretrainedStage.WeightsFile), split?.Invoke(images));
             });
         });
@@ -188,10 +193,10 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
         return Stage(request, "evaluate", folder =>
         {
             using var images = PreparedSet.Open(prepared.Folder);
-            return ConsoleProgress.Run(ctx =>
+            return _observer.Progress(ctx =>
             {
                 var task = ctx.Add("evaluate: embeddings", images.Count);
-                return EvaluateStage.Compute(Spec, images, models, source, folder, n => task.Increment(n));
+                return EvaluateStage.Compute(SpecFor(EvaluateStage.Declaration), images, models, source, folder, n => task.Increment(n));
             });
         });
     }
@@ -206,13 +211,11 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
             _runs.Add(deferred);
             return deferred;
         }
-        var entry = _cache.GetOrCompute(request, compute, decision == StageDecision.Force, message => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]"));
+        var entry = _cache.GetOrCompute(request, compute, decision == StageDecision.Force, _observer.Note);
         var run = new StageRun(request.Stage, label, entry.Key, entry.Outcome, entry.Elapsed, entry.Folder, entry.Manifest);
         if (options.Gate is not null) run = options.Gate.Completed(run);
         _runs.Add(run);
-        observer?.StageFinished(run);
-        string outcome = run.Outcome == CacheOutcome.Hit ? "[green]cache hit[/]" : "[yellow]computed[/]";
-        AnsiConsole.MarkupLine($"{Markup.Escape(label)}: {outcome} [grey]{request.Stage}/{run.ShortKey} ({run.Duration.TotalSeconds:F1} s)[/]");
+        _observer.StageFinished(run);
         return run;
     }
 

@@ -10,6 +10,19 @@ public sealed record PipelineOptions(string RepoRoot, IReadOnlySet<string>? Forc
 
     public bool Forces(string stage) => Force is not null && (Force.Count == 0 || Force.Contains(stage));
 
+    /// <summary>
+    /// Where every pipeline this command runs shows its progress and notes (the Cli passes the console); silent by
+    /// default. A run's own listener (its MLflow run) is given to that run's <see cref="ExperimentPipeline"/> instead.
+    /// </summary>
+    public IPipelineObserver Display { get; init; } = SilentObserver.Instance;
+
+    /// <summary>
+    /// Null: every stage computes with the experiment's spec. Set (by the declarations test): each stage computes with a
+    /// spec in which every key its <see cref="StageDeclaration"/> does not list is replaced by what this returns, so a
+    /// computation that reads an undeclared key writes other outputs than its cache key promises.
+    /// </summary>
+    public Func<string, System.Text.Json.Nodes.JsonNode?, System.Text.Json.Nodes.JsonNode?>? UndeclaredKeys { get; init; }
+
     /// <summary>Set by an executor that takes stages out of this process (see <see cref="IStageGate"/>); null = compute here.</summary>
     public IStageGate? Gate { get; init; }
 

@@ -2,8 +2,6 @@ using HappyWhale.Data;
 using HappyWhale.Evaluation;
 using HappyWhale.Experiments;
 using HappyWhale.Imaging;
-using HappyWhale.Reporting;
-using Spectre.Console;
 using TorchSharp;
 
 namespace HappyWhale.Pipeline;
@@ -72,13 +70,13 @@ public static class PredictStage
             int size = spec.Train.Phases[^1].ImageSize ?? spec.Prepare.ImageSize;
             var prepare = spec.Prepare with { ImageSize = size };
             string photoFolder = Path.Combine(scratch, "photos"), galleryFolder = Path.Combine(scratch, "gallery");
-            PrepareInto(photos, prepare, spec.Data, photoFolder, "photos");
+            PrepareInto(photos, prepare, spec.Data, photoFolder, "photos", options.Display);
             IImageSource? gallerySource = null;
             if (request.Gallery is { } given)
             {
                 gallerySource = OpenGallery(given);
                 if (gallerySource is IDisposable g) open.Add(g);
-                PrepareInto(gallerySource, prepare, spec.Data, galleryFolder, "gallery");
+                PrepareInto(gallerySource, prepare, spec.Data, galleryFolder, "gallery", options.Display);
             }
 
             var pipeline = new ExperimentPipeline(experiment, options);
@@ -99,7 +97,7 @@ public static class PredictStage
             var galleryIds = galleryRows.Select(r => gallerySet.Rows[r].IndividualId).ToList();
             var photoRows = photoSet.Rows.Select(r => r.Row).ToList();
 
-            var (galleryEmbeddings, queries) = ConsoleProgress.Run(ctx =>
+            var (galleryEmbeddings, queries) = options.Display.Progress(ctx =>
             {
                 var task = ctx.Add("predict: embeddings", galleryRows.Count + photoRows.Count);
                 var g = Embed(spec, gallerySet, models, galleryRows, n => task.Increment(n));
@@ -158,9 +156,9 @@ public static class PredictStage
         return main;
     }
 
-    static void PrepareInto(IImageSource source, PrepareSpec spec, DataSpec data, string folder, string what)
+    static void PrepareInto(IImageSource source, PrepareSpec spec, DataSpec data, string folder, string what, IPipelineObserver display)
     {
-        var summary = ConsoleProgress.Run(ctx =>
+        var summary = display.Progress(ctx =>
         {
             IProgressTask? task = null;
             return PrepareStage.Compute(source, spec, data, folder, total =>
@@ -170,7 +168,7 @@ public static class PredictStage
             }, StopOutcome, requireTraining: what != "photos");
         });
         foreach (var line in PrepareStage.ReportLines(summary, data))
-            AnsiConsole.MarkupLine($"[grey]{Markup.Escape(what)}: {Markup.Escape(line)}[/]");
+            display.Note($"{what}: {line}");
     }
 
     /// <summary>--gallery: a Kaggle-layout folder (train.csv, train_images/) or a folder or .zip laid out as &lt;species&gt;/&lt;individual&gt;/&lt;image&gt;.</summary>

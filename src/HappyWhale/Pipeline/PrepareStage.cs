@@ -15,26 +15,23 @@ public static class PrepareStage
 {
     public const int Version = 2;
 
-    public static StageRequest Request(ResolvedExperiment experiment, int imageSize, string sourceFingerprint)
-    {
-        var parameters = experiment.Section("prepare")!.AsObject();
-        parameters["image_size"] = imageSize;
-        var data = experiment.Section("data")!.AsObject();
-        var read = new JsonObject();
-        foreach (var key in DataKeys(experiment.Spec.Data)) read[key] = data[key]?.DeepClone();
-        parameters["data"] = read;
-        return new StageRequest(StageNames.Prepare, Version, parameters, new Dictionary<string, string>(),
-            new Dictionary<string, string> { ["source"] = sourceFingerprint });
-    }
+    /// <summary>
+    /// The prepare section (at the top of the key document; the phase's image size replaces image_size) and the data keys
+    /// prepare reads: the bad-input policy, and for the folder source the query split. The images themselves are the
+    /// source fingerprint.
+    /// </summary>
+    public static StageDeclaration Declaration(DataSpec data) => new(StageNames.Prepare, Version,
+        [new KeyGroup(null, "prepare"), new KeyGroup("data", "data") { Only = data.Source == DataSource.Folder ? FolderDataKeys : DataKeys }]);
 
-    /// <summary>The data keys prepare reads: the bad-input policy, and for the folder source the query split.</summary>
-    static IEnumerable<string> DataKeys(DataSpec data) =>
-        data.Source == "folder"
-            ? ["on_bad_image", "max_image_pixels", "max_zip_entry_bytes", "query_share", "new_individual_share", "seed"]
-            : ["on_bad_image", "max_image_pixels"];
+    static readonly string[] DataKeys = ["on_bad_image", "max_image_pixels"];
+    static readonly string[] FolderDataKeys = [.. DataKeys, "max_zip_entry_bytes", "query_share", "new_individual_share", "seed"];
+
+    public static StageRequest Request(ResolvedExperiment experiment, int imageSize, string sourceFingerprint) =>
+        Declaration(experiment.Spec.Data).Request(experiment, new JsonObject { ["image_size"] = imageSize },
+            fingerprints: new Dictionary<string, string> { ["source"] = sourceFingerprint });
 
     public static JsonObject Compute(IImageSource source, PrepareSpec spec, string folder, Func<int, IProgress<int>> progressFor) =>
-        Compute(source, spec, new DataSpec { OnBadImage = "stop", MaxImagePixels = BadItems.DefaultMaxImagePixels }, folder, progressFor);
+        Compute(source, spec, new DataSpec { OnBadImage = BadImagePolicy.Stop, MaxImagePixels = BadItems.DefaultMaxImagePixels }, folder, progressFor);
 
     /// <param name="stopOutcome">what a stop on bad input means, for its message (predict prepares its photos here too).</param>
     /// <param name="requireTraining">false for a set that is only ever embedded and ranked (predict's photos), which has no training images.</param>
@@ -44,7 +41,7 @@ public static class PrepareStage
         var listing = source.List();
         var problems = new List<BadItem>(listing.Problems);
         BoxTable? boxes = null;
-        if (spec.Crop == "box")
+        if (spec.Crop == CropMode.Box)
         {
             var files = spec.Boxes.Select(source.DataFile).OfType<string>().ToList();
             if (files.Count == 0)
@@ -52,8 +49,7 @@ public static class PrepareStage
                                         "add the box CSV (image,x0,y0,x1,y1[,confidence]) there, list the right file names, or set prepare.crop: none.");
             boxes = BoxTable.Read(files, problems);
         }
-        var policy = BadItems.ParsePolicy(data.OnBadImage);
-        var options = new PrepareOptions(policy, data.MaxImagePixels, boxes, spec.BoxMargin, stopOutcome);
+        var options = new PrepareOptions(data.OnBadImage, data.MaxImagePixels, boxes, spec.BoxMargin, stopOutcome);
         var outcome = Preparer.Run(listing.Images, spec, folder, options, problems, progressFor(listing.Images.Count));
         var rows = outcome.Rows;
         if (requireTraining && !rows.Any(r => r.Subset == "train")) throw new UserException(NoTrainingImages(source, listing));
@@ -68,7 +64,7 @@ public static class PrepareStage
             ["species_typos"] = new JsonArray(typos.Select(m => (JsonNode)new JsonObject { ["from"] = m.From, ["to"] = m.To, ["rows"] = m.Rows }).ToArray()),
             ["bad_items_skipped"] = new JsonArray(outcome.Skipped.Select(b => (JsonNode)JsonValue.Create(b.ToString())).ToArray()),
         };
-        if (spec.Crop == "box")
+        if (spec.Crop == CropMode.Box)
             summary["boxes"] = new JsonObject
             {
                 ["files"] = new JsonArray(boxes!.Files.Select(f => (JsonNode)JsonValue.Create(Path.GetFileName(f))).ToArray()),

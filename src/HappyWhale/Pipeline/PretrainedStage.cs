@@ -14,6 +14,9 @@ public static class PretrainedStage
     public const int Version = 1;
     public const string WeightsFile = "weights.safetensors";
 
+    /// <summary>model.backbone, as the value "backbone", and the package it converts; the files are fingerprints.</summary>
+    public static readonly StageDeclaration Declaration = new(StageNames.Pretrained, Version, []) { ReadsAsValues = ["model.backbone"] };
+
     public static StageRequest Request(string backbone, string modelsFolder)
     {
         ImageNetPackage.Check(backbone, modelsFolder);
@@ -27,7 +30,7 @@ public static class PretrainedStage
             ["resnet18_onnx"] = FileHash.Sha256Hex(ImageNetPackage.ResNet18Onnx(modelsFolder)),
             ["preprocess_onnx"] = FileHash.Sha256Hex(ImageNetPackage.PreprocessOnnx(modelsFolder)),
         };
-        return new StageRequest(StageNames.Pretrained, Version, parameters, new Dictionary<string, string>(), fingerprints);
+        return Declaration.Request(parameters, fingerprints: fingerprints);
     }
 
     public static JsonObject Compute(string backbone, string modelsFolder, string folder)

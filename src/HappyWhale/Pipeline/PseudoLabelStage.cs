@@ -3,6 +3,7 @@ using HappyWhale.Data;
 using HappyWhale.Evaluation;
 using HappyWhale.Experiments;
 using HappyWhale.Imaging;
+using HappyWhale.Training;
 
 namespace HappyWhale.Pipeline;
 
@@ -23,25 +24,29 @@ public static class PseudoLabelStage
     /// <summary>The input name under which a train entry records the pseudo-labels it trained with.</summary>
     public const string InputName = "pseudo_labels";
 
+    /// <summary>
+    /// The round's settings (rounds left out: the number of rounds does not change what a round computes, so rounds: 2
+    /// reuses rounds: 1's first round), evaluate's scoring (models left out: a round labels with this experiment's own
+    /// model) and the split. The model section is read through the model's train key, an input.
+    /// </summary>
+    public static readonly StageDeclaration Declaration = new(StageNames.PseudoLabel, Version,
+    [
+        new KeyGroup("pseudo_label", "pseudo_label") { Except = ["rounds"] },
+        new KeyGroup("evaluate", "evaluate") { Except = ["models"] },
+        TrainStage.Split,
+    ])
+    {
+        RuntimeKeys = ["train.device"],
+        ReadsThroughInputs = ["model"],
+    };
+
     /// <param name="modelKey">the train entry (last phase) of the model that labels.</param>
     /// <param name="previousKey">the previous round's pseudo_label entry; null in round 1.</param>
     public static StageRequest Request(ResolvedExperiment experiment, int round, string modelKey, string prepareKey, string? previousKey)
     {
-        var settings = experiment.Section("pseudo_label")!.AsObject();
-        // The number of rounds does not change what a round computes: rounds: 2 reuses rounds: 1's first round.
-        settings.Remove("rounds");
-        var evaluate = experiment.Section("evaluate")!.AsObject();
-        evaluate.Remove("models");   // a round labels with this experiment's own model
-        var parameters = new JsonObject
-        {
-            ["pseudo_label"] = settings,
-            ["round"] = round,
-            ["evaluate"] = evaluate,
-            ["split"] = TrainStage.SplitParameters(experiment),
-        };
         var inputs = new Dictionary<string, string> { ["prepare"] = prepareKey, ["model"] = modelKey };
         if (previousKey is not null) inputs["previous_round"] = previousKey;
-        return new StageRequest(StageNames.PseudoLabel, Version, parameters, inputs, new Dictionary<string, string>());
+        return Declaration.Request(experiment, new JsonObject { ["round"] = round }, inputs);
     }
 
     public static JsonObject Compute(ExperimentSpec spec, int round, PreparedSet images, string modelFolder, IReadOnlyList<Sample>? testTruth,

@@ -1,6 +1,5 @@
 using System.Globalization;
 using HappyWhale.Experiments;
-using HappyWhale.Reporting;
 
 namespace HappyWhale.Pipeline;
 

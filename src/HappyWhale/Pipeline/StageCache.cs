@@ -48,7 +48,7 @@ public sealed class StageCache(string root, bool verifyHashes = false)
 
         string key = request.Key;
         string stageFolder = Path.Combine(Root, request.Stage);
-        using var keyLock = KeyLock.Acquire(Path.Combine(stageFolder, key + ".lock"), TimeSpan.FromHours(48), log);
+        using var keyLock = LockKey(Path.Combine(stageFolder, key + ".lock"), TimeSpan.FromHours(48), log);
         // Another process may have finished the entry while this one waited for the lock.
         if (!force && TryGet(request) is { } late) return late;
 
@@ -83,6 +83,12 @@ public sealed class StageCache(string root, bool verifyHashes = false)
             throw;
         }
     }
+
+    /// <summary>The exclusive lock on one cache key, held while its entry is computed.</summary>
+    /// <exception cref="IOException">when another run still holds the key after <paramref name="timeout"/></exception>
+    public static FileLock LockKey(string lockPath, TimeSpan timeout, Action<string>? onWait = null) =>
+        FileLock.Acquire(lockPath, timeout, TimeSpan.FromMilliseconds(250), () => onWait?.Invoke($"waiting for another run that holds {lockPath}"))
+        ?? throw new IOException($"another run held {lockPath} for longer than {timeout}; is it stuck? Stop it, or wait and run again.");
 
     static readonly HashSet<string> Swept = [];
 

@@ -10,8 +10,10 @@ public static class SynthStage
     /// <summary>Bump when the generator draws different images for the same parameters.</summary>
     public const int Version = 4;
 
-    public static StageRequest Request(ResolvedExperiment experiment) =>
-        new(StageNames.Synth, Version, experiment.Section("synth")!, new Dictionary<string, string>(), new Dictionary<string, string>());
+    /// <summary>The generator's keys, at the top of the key document.</summary>
+    public static readonly StageDeclaration Declaration = new(StageNames.Synth, Version, [new KeyGroup(null, "synth")]);
+
+    public static StageRequest Request(ResolvedExperiment experiment) => Declaration.Request(experiment);
 
     public static JsonObject Compute(SynthSpec spec, string folder, IProgress<int>? progress)
     {

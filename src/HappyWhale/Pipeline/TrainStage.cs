@@ -21,9 +21,31 @@ public static class TrainStage
     public const int Version = 2;
     public const string ModelFile = "model.bin", ClassesFile = "classes.json", HistoryFile = "history.json";
 
-    // Keys that change how fast training runs, not what it produces (device and precision: at most the last bits); and
-    // final_fit, which the fold's phases do not read (the final fit's own entries add it back, see FinalFit).
-    static readonly string[] RuntimeOnlyKeys = ["threads", "device", "precision", FinalFit.Key];
+    /// <summary>The data keys that decide which images train and which validate (RowSplit reads them), under "split".</summary>
+    public static readonly KeyGroup Split = new("split", "data")
+    {
+        Only = ["clean_species", "species", "min_images_per_id", "max_individuals", "duplicate_singletons", "folds", "fold", "holdout_individuals", "seed"],
+    };
+
+    /// <summary>
+    /// The model section, the split and the train section without: its phases (each phase's own settings are in the key
+    /// as "phase"), the keys that change how fast training runs, not what it produces (threads; device and precision: at
+    /// most the last bits), and final_fit, which the fold's phases do not read (the final fit's entries add it, see FinalFit).
+    /// </summary>
+    public static readonly StageDeclaration Declaration = new(StageNames.Train, Version,
+    [
+        new KeyGroup("model", "model"),
+        Split,
+        new KeyGroup("train", "train") { Except = ["phases", "threads", "device", "precision", FinalFit.Key] },
+    ])
+    {
+        RuntimeKeys = ["train.threads", "train.device", "train.precision", "evaluate.batch_size"],
+        ReadsAsValues = ["train.phases"],
+        // The per-epoch validation curve in history.json scores as evaluate does. These keys were never in the train key:
+        // adding them would retrain every cached model, and the checkpoint does not depend on them (only the curve does,
+        // and the final fit, whose key holds the epochs it chose from that curve).
+        ReadsUnkeyed = ["evaluate.knn_k", "evaluate.new_individual_threshold", "evaluate.tune_threshold"],
+    };
 
     /// <summary>
     /// The train request of one phase. The first phase (no previous phase) that loads <c>model.pretrained</c>
@@ -33,20 +55,9 @@ public static class TrainStage
     public static StageRequest Request(ResolvedExperiment experiment, int phaseIndex, int imageSize, string prepareKey, string? previousTrainKey,
         string? repoRoot = null, string? imageNetKey = null)
     {
-        var train = experiment.Section("train")!.AsObject();
-        var phases = train["phases"]!.AsArray();
-        train.Remove("phases");
-        foreach (var key in RuntimeOnlyKeys) train.Remove(key);
-        var phase = phases[phaseIndex]!.DeepClone().AsObject();
+        var phase = experiment.Section($"train.phases.{phaseIndex}")!.AsObject();
         phase["image_size"] = imageSize;
-        var parameters = new JsonObject
-        {
-            ["model"] = experiment.Section("model"),
-            ["split"] = SplitParameters(experiment),
-            ["train"] = train,
-            ["phase_index"] = phaseIndex,
-            ["phase"] = phase,
-        };
+        var values = new JsonObject { ["phase_index"] = phaseIndex, ["phase"] = phase };
         var inputs = new Dictionary<string, string> { ["prepare"] = prepareKey };
         if (previousTrainKey is not null) inputs["previous_phase"] = previousTrainKey;
         var fingerprints = new Dictionary<string, string>();
@@ -54,17 +65,7 @@ public static class TrainStage
             inputs[StageNames.Pretrained] = imageNetKey ?? throw new ArgumentException("model.pretrained: imagenet needs the pretrained stage's key", nameof(imageNetKey));
         else if (previousTrainKey is null && !string.IsNullOrWhiteSpace(experiment.Spec.Model.Pretrained))
             fingerprints["pretrained"] = WeightImport.Sha256(RepoPath.Resolve(experiment.Spec.Model.Pretrained, repoRoot));
-        return new StageRequest(StageNames.Train, Version, parameters, inputs, fingerprints);
-    }
-
-    /// <summary>The data keys that decide which images train and which validate.</summary>
-    public static JsonObject SplitParameters(ResolvedExperiment experiment)
-    {
-        var data = experiment.Section("data")!.AsObject();
-        var split = new JsonObject();
-        foreach (var key in new[] { "clean_species", "species", "min_images_per_id", "max_individuals", "duplicate_singletons", "folds", "fold", "holdout_individuals", "seed" })
-            split[key] = data[key]?.DeepClone();
-        return split;
+        return Declaration.Request(experiment, values, inputs, fingerprints);
     }
 
     /// <param name="imageNetFile">the pretrained stage's weights when model.pretrained is imagenet.</param>

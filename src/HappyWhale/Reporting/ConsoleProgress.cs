@@ -1,23 +1,10 @@
 using System.Diagnostics;
+using HappyWhale.Pipeline;
 using HappyWhale.Training;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
 namespace HappyWhale.Reporting;
-
-/// <summary>One bar of work: a count towards a total.</summary>
-public interface IProgressTask
-{
-    void Increment(double amount);
-    /// <summary>Marks the task done, with a note appended to its description (e.g. the epoch's loss).</summary>
-    void Complete(string note = "");
-}
-
-/// <summary>Where stages add their progress bars.</summary>
-public interface IProgressBoard
-{
-    IProgressTask Add(string description, double total);
-}
 
 /// <summary>
 /// Progress with a rate (images/s) and an ETA: live Spectre.Console bars on an interactive
@@ -117,26 +104,5 @@ public sealed class ConsoleTrainingObserver(IProgressBoard board, string label) 
         _task?.Complete($"loss {s.Loss:F3}{validation}");
         Console.WriteLine($"{label} phase {s.Phase + 1} epoch {s.Epoch + 1}/{s.Epochs}: loss {s.Loss:F4}, train acc {s.Accuracy:F3}, " +
                           $"lr {s.LearningRate:g3}, {s.ImagesPerSecond:F1} img/s, {s.Seconds:F1} s{validation}");
-    }
-}
-
-public static class ProgressTaskExtensions
-{
-    /// <summary>An IProgress that receives running totals (as Preparer and the generator report them) and moves the bar by the difference.</summary>
-    public static IProgress<int> AsRunningTotal(this IProgressTask task) => new RunningTotal(task);
-
-    sealed class RunningTotal(IProgressTask task) : IProgress<int>
-    {
-        int _shown;
-
-        public void Report(int total)
-        {
-            lock (this)
-            {
-                if (total <= _shown) return;
-                task.Increment(total - _shown);
-                _shown = total;
-            }
-        }
     }
 }

@@ -1,9 +1,11 @@
 using HappyWhale.Data;
+using HappyWhale.Experiments;
 using HappyWhale.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
+using HappyWhale.Data.Synthetic;
 
 namespace HappyWhale.Reporting;
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using HappyWhale.Evaluation;
 using HappyWhale.Pipeline;
+using HappyWhale.Data;
 
 namespace HappyWhale.Reporting;
 

@@ -5,6 +5,8 @@ using HappyWhale.Pipeline;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
+using HappyWhale.Data;
+using HappyWhale.Data.Synthetic;
 
 namespace HappyWhale.Reporting;
 

@@ -1,4 +1,5 @@
 using HappyWhale.Data;
+using HappyWhale.Experiments;
 using HappyWhale.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;

@@ -67,7 +67,7 @@ public sealed class ExperimentTracking : IPipelineObserver
         if (stage.Stage == StageNames.Train)
             foreach (var e in TrainStage.ReadHistory(stage.Folder)) EpochFinished(e);
         if (stage.Stage == StageNames.Evaluate)
-            foreach (var (name, value) in EvaluateStage.ReadMetrics(stage.Folder)) _run.LogMetric(name, value);
+            foreach (var (name, value) in EvaluateStage.ReadMetrics(stage.Folder)) _run.LogMetric(MlflowNames.MetricKey(name), value);
     }
 
     /// <summary>The run folder's files as artifacts (the model too, with tracking.log_model), then FINISHED.</summary>

@@ -36,6 +36,17 @@ public static partial class MlflowNames
         return safe is "" or "." or ".." ? new string('_', Math.Max(1, safe.Length)) : safe;
     }
 
+    /// <summary>
+    /// A metric key as the pipeline names it, made safe to log: the part after the first '/' is a name taken from
+    /// the data (evaluate's "val_map5_by_species/&lt;species&gt;") and is cleaned with <see cref="KeyPart"/>; the pipeline's
+    /// own names pass unchanged. Tracking cleans here, so the stages need not know MLflow's rules.
+    /// </summary>
+    public static string MetricKey(string key)
+    {
+        int slash = key.IndexOf('/');
+        return slash < 0 ? key : key[..(slash + 1)] + KeyPart(key[(slash + 1)..]);
+    }
+
     /// <summary>Throws ArgumentException unless <paramref name="key"/> is a valid metric/param/tag name.</summary>
     public static void ValidateKey(string kind, string? key)
     {

@@ -4,29 +4,24 @@ using System.Text;
 namespace HappyWhale.Tracking;
 
 /// <summary>
-/// A cross-process lock for one store root, held while an experiment is looked up and created, so two
+/// Where the cross-process lock of one store root lives, held while an experiment is looked up and created, so two
 /// trainers starting at once with the same experiment name end up sharing one experiment.
-/// It is a <see cref="FileLock"/>: a crashed holder releases it, and a released one leaves no file behind.
-/// The lock file lives in the temp folder, not in the store: MLflow's layout has no lock file, and we add nothing to it.
+/// The lock is a <see cref="FileLock"/> (the one lock there is): a crashed holder releases it, and a released one leaves
+/// no file behind. The lock file lives in the temp folder, not in the store: MLflow's layout has no lock file, and we
+/// add nothing to it.
 /// </summary>
-internal sealed class StoreLock : IDisposable
+internal static class StoreLock
 {
-    private readonly FileLock _lock;
-
-    private StoreLock(FileLock held) => _lock = held;
-
     private static int _orphansRemoved;
 
-    public static StoreLock Acquire(string storeRoot, TimeSpan timeout)
+    public static FileLock Acquire(string storeRoot, TimeSpan timeout)
     {
         // Lock files of processes killed while holding one; once per process is enough.
         if (Interlocked.Exchange(ref _orphansRemoved, 1) == 0)
             FileLock.RemoveOrphans(Directory.EnumerateFiles(Path.GetTempPath(), "happywhale-mlruns-*.lock"));
         var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(storeRoot))))[..16].ToLowerInvariant();
         var lockPath = Path.Combine(Path.GetTempPath(), $"happywhale-mlruns-{key}.lock");
-        return new StoreLock(FileLock.Acquire(lockPath, timeout, TimeSpan.FromMilliseconds(100))
-            ?? throw new TimeoutException($"Timed out waiting for the tracking store lock '{lockPath}' for '{storeRoot}'."));
+        return FileLock.Acquire(lockPath, timeout, TimeSpan.FromMilliseconds(100))
+            ?? throw new TimeoutException($"Timed out waiting for the tracking store lock '{lockPath}' for '{storeRoot}'.");
     }
-
-    public void Dispose() => _lock.Dispose();
 }

@@ -30,7 +30,7 @@ public sealed class GroupedOptimizer : IDisposable
         foreach (var (name, p) in model.named_parameters()) _groupOfParameter[name] = byHandle[p.Handle];
         Optimizer = spec.Optimizer switch
         {
-            "sgd" => optim.SGD(_groups.Select(g => new SGD.ParamGroup(g.Parameters, lr, spec.Momentum, 0, spec.WeightDecay, false, false)), lr,
+            OptimizerType.Sgd => optim.SGD(_groups.Select(g => new SGD.ParamGroup(g.Parameters, lr, spec.Momentum, 0, spec.WeightDecay, false, false)), lr,
                 spec.Momentum, 0, spec.WeightDecay),
             _ => optim.AdamW(_groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr, 0.9, 0.999, 1e-8, spec.WeightDecay, false, false)), lr,
                 weight_decay: spec.WeightDecay),

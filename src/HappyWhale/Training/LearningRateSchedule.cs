@@ -48,7 +48,7 @@ public static class LearningRateSchedules
 {
     public static ILearningRateSchedule For(HappyWhale.Experiments.TrainSpec spec, double peak, long stepsPerEpoch, int epochs) => spec.Schedule switch
     {
-        "ramp" => new RampSchedule(peak, stepsPerEpoch, spec.Ramp.Start, spec.Ramp.Epochs, spec.Ramp.SustainEpochs, spec.Ramp.Decay, spec.MinLr),
+        HappyWhale.Experiments.ScheduleType.Ramp => new RampSchedule(peak, stepsPerEpoch, spec.Ramp.Start, spec.Ramp.Epochs, spec.Ramp.SustainEpochs, spec.Ramp.Decay, spec.MinLr),
         _ => WarmupCosineSchedule.ForPhase(peak, stepsPerEpoch * epochs, spec.Warmup, spec.MinLr),
     };
 }

@@ -90,7 +90,7 @@ public class FolderSourceTests
         Assert.Equal(listing.Images.Select(i => (i.Sample, i.Subset)), direct.List().Images.Select(i => (i.Sample, i.Subset)));
 
         // Prepared through the zip, in parallel.
-        var rows = Preparer.Run(listing.Images, new PrepareSpec { ImageSize = 8, Resize = "squash", ShardImages = 5, Crop = "none" },
+        var rows = Preparer.Run(listing.Images, new PrepareSpec { ImageSize = 8, Resize = SquareResize.Squash, ShardImages = 5, Crop = CropMode.None },
             dir.Combine("prepared"), new PrepareOptions(), [], maxDegreeOfParallelism: 2).Rows;
         Assert.Equal(12, rows.Count);
     }
@@ -137,11 +137,11 @@ public class FolderSourceTests
     public void Missing_root_stops_before_any_stage_saying_where_it_was_expected()
     {
         using var dir = new TempFolder();
-        var data = new DataSpec { Source = "folder", Root = "../nowhere/omniglot", QueryShare = 0.25 };
+        var data = new DataSpec { Source = DataSource.Folder, Root = "../nowhere/omniglot", QueryShare = 0.25 };
         var e = Assert.Throws<UserException>(() => DataSourceResolver.Folder(data, dir.Path));
         Assert.Contains(Path.GetFullPath(Path.Combine(dir.Path, "../nowhere/omniglot")), e.Message);
         Assert.Contains("images_background_small1.zip", e.Message);
-        Assert.Throws<UserException>(() => DataSourceResolver.Folder(new DataSpec { Source = "folder" }, dir.Path));
+        Assert.Throws<UserException>(() => DataSourceResolver.Folder(new DataSpec { Source = DataSource.Folder }, dir.Path));
     }
 
     [Fact]

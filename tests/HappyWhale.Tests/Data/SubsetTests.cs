@@ -1,6 +1,7 @@
 using HappyWhale.Data;
 using HappyWhale.Experiments;
 using HappyWhale.Imaging;
+using HappyWhale.Training;
 
 namespace HappyWhale.Tests.Data;
 

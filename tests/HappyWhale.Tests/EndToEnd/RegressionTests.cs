@@ -1,4 +1,5 @@
 using HappyWhale.Reporting;
+using HappyWhale.Pipeline;
 
 namespace HappyWhale.Tests.EndToEnd;
 

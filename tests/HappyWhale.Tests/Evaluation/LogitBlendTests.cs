@@ -1,6 +1,7 @@
 using HappyWhale.Evaluation;
 using TorchSharp;
 using static TorchSharp.torch;
+using HappyWhale.Data;
 
 namespace HappyWhale.Tests.Evaluation;
 

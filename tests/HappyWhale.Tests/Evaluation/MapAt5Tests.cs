@@ -1,4 +1,5 @@
 using HappyWhale.Evaluation;
+using HappyWhale.Data;
 
 namespace HappyWhale.Tests.Evaluation;
 

@@ -1,3 +1,4 @@
+using HappyWhale.Data;
 using HappyWhale.Evaluation;
 
 namespace HappyWhale.Tests.Evaluation;

@@ -8,9 +8,9 @@ namespace HappyWhale.Tests.Imaging;
 
 public class BadInputTests
 {
-    static readonly PrepareSpec Spec = new() { ImageSize = 8, Resize = "squash", ShardImages = 4, Crop = "none", Boxes = ["boxes.csv"], BoxMargin = 1 };
+    static readonly PrepareSpec Spec = new() { ImageSize = 8, Resize = SquareResize.Squash, ShardImages = 4, Crop = CropMode.None, Boxes = ["boxes.csv"], BoxMargin = 1 };
 
-    static DataSpec Data(string policy, long maxPixels = 10_000) => new() { OnBadImage = policy, MaxImagePixels = maxPixels };
+    static DataSpec Data(string policy, long maxPixels = 10_000) => new() { OnBadImage = Choice.Parse<BadImagePolicy>(policy)!.Value, MaxImagePixels = maxPixels };
 
     // A Kaggle folder with three good training images, one good test image and every kind of bad input.
     static TempFolder KaggleWithBadInputs()
@@ -90,7 +90,7 @@ public class BadInputTests
         using var dir = KaggleWithBadInputs();
         File.WriteAllText(dir.Combine("train.csv"), "image,species,individual_id\ngood0.png,beluga,a\n");
         File.WriteAllText(dir.Combine("boxes.csv"), "image,x0,y0,x1,y1\ngood0.png,1,1,abc,5\n");
-        var e = Assert.Throws<UserException>(() => Prepare(dir, Data("stop"), Spec with { Crop = "box" }));
+        var e = Assert.Throws<UserException>(() => Prepare(dir, Data("stop"), Spec with { Crop = CropMode.Box }));
         Assert.Contains($"{dir.Combine("boxes.csv")}:2: x1 'abc' is not a number", e.Message);
     }
 
@@ -98,7 +98,7 @@ public class BadInputTests
     public void Box_crop_without_any_box_file_is_a_user_error()
     {
         using var dir = KaggleWithBadInputs();
-        var e = Assert.Throws<UserException>(() => Prepare(dir, Data("skip"), Spec with { Crop = "box", Boxes = ["nope.csv"] }));
+        var e = Assert.Throws<UserException>(() => Prepare(dir, Data("skip"), Spec with { Crop = CropMode.Box, Boxes = ["nope.csv"] }));
         Assert.Contains("none of prepare.boxes (nope.csv) exists", e.Message);
     }
 }

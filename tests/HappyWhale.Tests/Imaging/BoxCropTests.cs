@@ -59,8 +59,8 @@ public class BoxCropTests
         }
         File.WriteAllText(dir.Combine("train.csv"), "image,species,individual_id\na.png,s,1\nb.png,s,1\nc.png,s,2\n");
         File.WriteAllText(dir.Combine("boxes.csv"), "image,x0,y0,x1,y1\na.png,20,5,30,15\nc.png,5,5,5,9\n");
-        var spec = new PrepareSpec { ImageSize = 10, Resize = "squash", ShardImages = 10, Crop = "box", Boxes = ["missing.csv", "boxes.csv"], BoxMargin = 1.0 };
-        var summary = PrepareStage.Compute(new KaggleSource(dir.Path), spec, new DataSpec { OnBadImage = "stop", MaxImagePixels = 1000 },
+        var spec = new PrepareSpec { ImageSize = 10, Resize = SquareResize.Squash, ShardImages = 10, Crop = CropMode.Box, Boxes = ["missing.csv", "boxes.csv"], BoxMargin = 1.0 };
+        var summary = PrepareStage.Compute(new KaggleSource(dir.Path), spec, new DataSpec { OnBadImage = BadImagePolicy.Stop, MaxImagePixels = 1000 },
             dir.Combine("out"), _ => new Progress<int>());
         var boxes = summary["boxes"]!;
         Assert.Equal(1, boxes["cropped"]!.GetValue<int>());

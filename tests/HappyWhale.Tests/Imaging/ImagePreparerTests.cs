@@ -1,3 +1,4 @@
+using HappyWhale.Experiments;
 using HappyWhale.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;

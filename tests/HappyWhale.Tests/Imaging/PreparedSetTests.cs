@@ -25,7 +25,7 @@ public class PreparedSetTests
         return items;
     }
 
-    static PrepareSpec Spec => new() { ImageSize = 16, Grayscale = false, Resize = "squash", ShardImages = 3 };
+    static PrepareSpec Spec => new() { ImageSize = 16, Grayscale = false, Resize = SquareResize.Squash, ShardImages = 3 };
 
     [Fact]
     public void Writes_shards_and_index_in_input_order()

@@ -1,3 +1,4 @@
+using HappyWhale.Experiments;
 using HappyWhale.Imaging;
 using HappyWhale.Modeling;
 using TorchSharp;
@@ -10,7 +11,7 @@ public class CntkResNetTests
     [Fact]
     public void Layout_is_resnet18_with_a_third_block_in_the_last_stage()
     {
-        using var net = (CntkResNet)BackboneRegistry.Create(CntkResNet.ImageNet18);
+        using var net = (CntkResNet)Backbones.Create(CntkResNet.ImageNet18);
         var sd = net.state_dict();
         Assert.Equal([2, 2, 2, 3], net.Blocks);
         Assert.Equal(new long[] { 64, 3, 7, 7 }, sd["conv1.weight"].shape);
@@ -77,8 +78,8 @@ public class CntkResNetTests
         // A ReidModel around the backbone hands its batches to the backbone's normalisation.
         using var reid = ModelFactory.Create(new HappyWhale.Experiments.ModelSpec
         {
-            Backbone = CntkResNet.ImageNet18, Pooling = "avg", EmbeddingDim = 16, Neck = "linear_bn",
-            Head = new HappyWhale.Experiments.HeadSpec { Type = "arcface", S = 30, M = 0.3 },
+            Backbone = CntkResNet.ImageNet18, Pooling = PoolingType.Avg, EmbeddingDim = 16, Neck = NeckType.LinearBn,
+            Head = new HappyWhale.Experiments.HeadSpec { Type = HeadType.Arcface, S = 30, M = 0.3 },
         }, numClasses: 3);
         Assert.True(InputNormalization.Apply(reid, rgb).allclose(x));
     }

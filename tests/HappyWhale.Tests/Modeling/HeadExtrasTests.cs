@@ -129,11 +129,12 @@ public class HeadExtrasTests
     [Fact]
     public void Subcenter_head_type_and_learnable_gem_come_from_the_spec()
     {
-        var spec = WeightImportTests.Spec() with { GemLearnable = true, Head = WeightImportTests.Spec().Head with { Type = "subcenter", K = 3 } };
+        var spec = WeightImportTests.Spec() with { GemLearnable = true, Head = WeightImportTests.Spec().Head with { Type = HeadType.Subcenter, K = 3 } };
         using var model = ModelFactory.Create(spec, numClasses: 5);
         Assert.Equal(3, model.Head.SubCenters);
         Assert.Equal(new long[] { 15, 32 }, model.Head.Weight.shape);
         Assert.Contains("pool.p", model.state_dict().Keys);
-        Assert.Throws<ArgumentException>(() => ModelFactory.Create(spec with { Head = spec.Head with { Type = "cosface" } }, 5));
+        // An unknown head type cannot reach the factory any more: the schema refuses it and the spec holds an enum.
+        Assert.Throws<ExperimentException>(() => ExperimentLoader.Load(HappyWhale.Tests.Experiments.ExperimentFiles.RepoExperimentsDir, "quickstart", ["model.head.type=cosface"]));
     }
 }

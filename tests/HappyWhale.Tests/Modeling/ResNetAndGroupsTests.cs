@@ -15,7 +15,7 @@ public class ResNetTests
     {
         using var full = ResNetBackbone.Variants[variant].Build();
         Assert.Equal(withFc, full.parameters().Sum(p => p.numel()));
-        using var backbone = (ResNetBackbone)BackboneRegistry.Create(variant);
+        using var backbone = (ResNetBackbone)Backbones.Create(variant);
         Assert.Equal(channels, backbone.FeatureChannels);
         Assert.Equal(withFc - (channels * 1000 + 1000), backbone.parameters().Sum(p => p.numel()));
     }
@@ -55,7 +55,7 @@ public class ResNetTests
     [Fact]
     public void Registered_as_backbones()
     {
-        foreach (var name in new[] { "resnet18", "resnet34", "resnet50" }) Assert.Contains(name, BackboneRegistry.Names);
+        foreach (var name in new[] { "resnet18", "resnet34", "resnet50" }) Assert.Contains(name, Backbones.Names);
     }
 }
 

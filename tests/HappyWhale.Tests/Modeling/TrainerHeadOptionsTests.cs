@@ -16,7 +16,7 @@ public class TrainerHeadOptionsTests
         var spec = WeightImportTests.Spec("resnet18") with
         {
             SpeciesHead = true, SpeciesLossWeight = 0.5, ConcatLastTwo = true, GemLearnable = true,
-            Head = WeightImportTests.Spec().Head with { Type = "subcenter", K = 2, DynamicMargin = true },
+            Head = WeightImportTests.Spec().Head with { Type = HeadType.Subcenter, K = 2, DynamicMargin = true },
         };
         using var model = ModelFactory.Create(spec, numClasses: 3, numSpecies: 2);
         long[] labels = [0, 0, 0, 0, 1, 1, 2, 2];
@@ -24,7 +24,7 @@ public class TrainerHeadOptionsTests
             DynamicMargins.FromLabels(labels, 3, 0.5, -0.25, 0.05), [0, 0, 0, 0, 1, 1, 1, 1]);
         var train = new TrainSpec
         {
-            BatchSize = 4, Optimizer = "adamw", WeightDecay = 0, Warmup = 0, MinLr = 0.1, LabelSmoothing = 0.1,
+            BatchSize = 4, Optimizer = OptimizerType.Adamw, WeightDecay = 0, Warmup = 0, MinLr = 0.1, LabelSmoothing = 0.1,
             Augment = new AugmentSpec { Hflip = 0, RotateDeg = 0 }, Seed = 1, Threads = 0, Device = "cpu", Accumulate = 1,
             LrGroups = new GroupValues<double> { Stem = 1, Early = 1, Late = 1, Neck = 1, Head = 1 },
             Unfreeze = new GroupValues<int>(),

@@ -11,13 +11,13 @@ public class WeightImportTests
     internal static ModelSpec Spec(string backbone = "efficientnet_b0") => new()
     {
         Backbone = backbone,
-        Pooling = "gem",
+        Pooling = PoolingType.Gem,
         GemP = 3.0,
         EmbeddingDim = 32,
-        Neck = "linear_bn",
+        Neck = NeckType.LinearBn,
         PretrainedStrict = true,
         SpeciesLossWeight = 0.1,
-        Head = new HeadSpec { Type = "arcface", S = 30.0, M = 0.3, K = 3, MarginA = 0.5, MarginB = -0.25, MarginC = 0.05 },
+        Head = new HeadSpec { Type = HeadType.Arcface, S = 30.0, M = 0.3, K = 3, MarginA = 0.5, MarginB = -0.25, MarginC = 0.05 },
         Groups = new GroupsSpec { EarlyUntil = 4 },
     };
 

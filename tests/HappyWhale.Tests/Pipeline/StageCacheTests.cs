@@ -118,10 +118,10 @@ public class StageCacheTests
     {
         using var tmp = new TempFolder();
         string lockPath = tmp["k.lock"];
-        using (KeyLock.Acquire(lockPath, TimeSpan.FromSeconds(1)))
+        using (StageCache.LockKey(lockPath, TimeSpan.FromSeconds(1)))
         {
-            Assert.Throws<IOException>(() => KeyLock.Acquire(lockPath, TimeSpan.FromMilliseconds(300)));
+            Assert.Throws<IOException>(() => StageCache.LockKey(lockPath, TimeSpan.FromMilliseconds(300)));
         }
-        using var again = KeyLock.Acquire(lockPath, TimeSpan.FromSeconds(1));
+        using var again = StageCache.LockKey(lockPath, TimeSpan.FromSeconds(1));
     }
 }

@@ -17,7 +17,7 @@ public class DeviceTrainingTests
 {
     static TrainSpec Train(string device = "cpu") => new()
     {
-        BatchSize = 4, Optimizer = "adamw", WeightDecay = 1e-4, Warmup = 0, MinLr = 0.1,
+        BatchSize = 4, Optimizer = OptimizerType.Adamw, WeightDecay = 1e-4, Warmup = 0, MinLr = 0.1,
         Augment = new AugmentSpec { Hflip = 0.5, RotateDeg = 10, Scale = 0.1, Cutout = 0.5, Brightness = 0.2, Hue = 0.1 },
         Seed = 1, Device = device, Accumulate = 1,
         LrGroups = new GroupValues<double> { Stem = 1, Early = 1, Late = 1, Neck = 1, Head = 1 },

@@ -1,4 +1,3 @@
-using HappyWhale.Imaging;
 
 namespace HappyWhale.Data.Synthetic;
 

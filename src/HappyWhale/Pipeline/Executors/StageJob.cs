@@ -8,7 +8,8 @@ namespace HappyWhale.Pipeline.Executors;
 /// </summary>
 public static class StageJob
 {
-    public static StageRun Run(string stagesPath, int index, Action<string> log)
+    /// <param name="display">where the stage shows its progress (the job's log); silent when null.</param>
+    public static StageRun Run(string stagesPath, int index, Action<string> log, IPipelineObserver? display = null)
     {
         var plan = SlurmSubmission.ReadStages(stagesPath);
         if (index < 0 || index >= plan.Stages.Count)
@@ -23,7 +24,7 @@ public static class StageJob
             torch.set_num_threads(cpus);
 
         var gate = new SingleStageGate(stage.Key, stage.Force, stage.Stage);
-        var options = new PipelineOptions(plan.RepoRoot) { Gate = gate };
+        var options = new PipelineOptions(plan.RepoRoot) { Gate = gate, Display = display ?? SilentObserver.Instance };
         string cacheRoot = Path.GetFullPath(options.CacheRootFor(experiment.Spec));
         if (cacheRoot != Path.GetFullPath(stage.CacheRoot))
             throw new UserException($"this job's cache is {cacheRoot}, the submitting command planned {stage.CacheRoot}; " +

@@ -69,7 +69,7 @@ public sealed class MlflowRestClient : IDisposable
 
     private byte[] SendRaw(Func<HttpRequestMessage> make, string what, bool retry)
     {
-        var delay = Options.InitialBackoff;
+        var backoff = new Backoff(Options.InitialBackoff, Options.MaxBackoff);
         for (int attempt = 0; ; attempt++)
         {
             MlflowRestException failure;
@@ -100,9 +100,7 @@ public sealed class MlflowRestClient : IDisposable
                 failure = new MlflowRestException(Scrubber.Scrub($"MLflow {what} at {Options.BaseUri} failed: {e.Message}"), null, null, isTransient: true);
             }
             if (!failure.IsTransient || !retry || attempt >= Options.MaxRetries) throw failure;
-            var wait = retryAfter is { } ra && ra > delay ? (ra < Options.MaxBackoff ? ra : Options.MaxBackoff) : delay;
-            if (wait > TimeSpan.Zero) Thread.Sleep(wait);
-            delay = delay * 2 < Options.MaxBackoff ? delay * 2 : Options.MaxBackoff;
+            backoff.Wait(atLeast: retryAfter);
         }
     }
 

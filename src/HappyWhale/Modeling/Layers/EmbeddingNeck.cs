@@ -1,3 +1,4 @@
+using HappyWhale.Experiments;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -12,34 +13,31 @@ namespace HappyWhale.Modeling;
 /// </summary>
 public sealed class EmbeddingNeck : Module<Tensor, Tensor>
 {
-    public const string LinearBn = "linear_bn";
-    public const string BnOnly = "bn";
-
     private readonly Linear? fc;
     private readonly BatchNorm1d bn;
 
-    public string Kind { get; }
+    public NeckType Kind { get; }
     public long InFeatures { get; }
     public long OutFeatures { get; }
 
-    public EmbeddingNeck(string kind, long inFeatures, long embeddingDim) : base(nameof(EmbeddingNeck))
+    public EmbeddingNeck(NeckType kind, long inFeatures, long embeddingDim) : base(nameof(EmbeddingNeck))
     {
         Kind = kind;
         InFeatures = inFeatures;
         switch (kind)
         {
-            case LinearBn:
+            case NeckType.LinearBn:
                 if (embeddingDim <= 0) throw new ArgumentOutOfRangeException(nameof(embeddingDim), embeddingDim, "must be positive");
                 fc = Linear(inFeatures, embeddingDim);
                 bn = BatchNorm1d(embeddingDim);
                 OutFeatures = embeddingDim;
                 break;
-            case BnOnly:
+            case NeckType.Bn:
                 bn = BatchNorm1d(inFeatures);
                 OutFeatures = inFeatures;
                 break;
             default:
-                throw new ArgumentException($"Unknown neck '{kind}'. Known: {LinearBn}, {BnOnly}", nameof(kind));
+                throw new ArgumentOutOfRangeException(nameof(kind), kind, "model.neck");
         }
         RegisterComponents();
     }

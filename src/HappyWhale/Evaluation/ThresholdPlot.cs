@@ -1,6 +1,5 @@
-using HappyWhale.Evaluation;
 
-namespace HappyWhale.Reporting;
+namespace HappyWhale.Evaluation;
 
 /// <summary>PNG of validation MAP@5 against the new_individual threshold, with the chosen and the configured threshold marked.</summary>
 public static class ThresholdPlot

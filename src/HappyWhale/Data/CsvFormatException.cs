@@ -1,4 +1,4 @@
-namespace HappyWhale.Evaluation;
+namespace HappyWhale.Data;
 
 /// <summary>A CSV input that cannot be read as intended, pointing at the file and 1-based line.</summary>
 public sealed class CsvFormatException : FormatException

@@ -1,4 +1,4 @@
-namespace HappyWhale.Imaging;
+namespace HappyWhale.Data.Synthetic;
 
 /// <summary>
 /// A tiny built-in 5 x 7 bitmap font drawn by writing pixels into an RGB byte buffer (no font files,

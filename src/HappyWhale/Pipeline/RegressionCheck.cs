@@ -1,7 +1,7 @@
 using System.Globalization;
 using YamlDotNet.RepresentationModel;
 
-namespace HappyWhale.Reporting;
+namespace HappyWhale.Pipeline;
 
 /// <summary>
 /// One metric of one experiment as measured over several training seeds: the seeds, the value each gave,

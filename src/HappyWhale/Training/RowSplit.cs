@@ -1,7 +1,8 @@
+using HappyWhale.Data;
 using HappyWhale.Experiments;
 using HappyWhale.Imaging;
 
-namespace HappyWhale.Data;
+namespace HappyWhale.Training;
 
 /// <summary>
 /// The experiment's split expressed as rows of a prepared set: training rows with class indices,

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace HappyWhale.Pipeline;
+namespace HappyWhale.Data;
 
 /// <summary>
 /// Identifies the contents of an external data folder without reading every image: each image's
@@ -13,7 +13,7 @@ public static class SourceFingerprint
     {
         if (!Directory.Exists(root)) throw new UserException($"data folder not found: {root}");
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var files = Data.FileTree.Files(root)
+        var files = FileTree.Files(root)
             .Select(f => (Full: f, Rel: Path.GetRelativePath(root, f).Replace('\\', '/')))
             .Where(f => !f.Rel.StartsWith('.'))
             .OrderBy(f => f.Rel, StringComparer.Ordinal);
