@@ -77,6 +77,7 @@ public static class EvaluateStage
         var evaluate = experiment.Section("evaluate")!.AsObject();
         // Added after experiments were cached: absent while off, so their evaluate keys stay as they were.
         if (experiment.Spec.Evaluate.BlendLogits == 0) evaluate.Remove("blend_logits");
+        OptionalKeys.Strip("evaluate", evaluate);
         return new(StageNames.Evaluate, Version,
             new JsonObject { ["evaluate"] = evaluate, ["split"] = TrainStage.SplitParameters(experiment) },
             inputs, new Dictionary<string, string>());
@@ -84,7 +85,8 @@ public static class EvaluateStage
 
     public static JsonObject Compute(ExperimentSpec spec, PreparedSet images, IReadOnlyList<EvaluationModel> models, IImageSource source, string folder, Action<int>? progress)
     {
-        var trainRows = images.Rows.Where(r => r.Subset == "train").Select(r => r.Row).ToList();
+        // The gallery: every training image but those of held-out species (data.holdout_species), whose queries are new individuals.
+        var trainRows = images.Rows.Where(r => r.Subset == "train" && !SpeciesHoldout.IsHeldOut(r.Species, spec.Data)).Select(r => r.Row).ToList();
         var testRows = images.Rows.Where(r => r.Subset == "test").Select(r => r.Row).ToList();
         var embedded = trainRows.Concat(testRows).ToList();
 
@@ -108,6 +110,7 @@ public static class EvaluateStage
                     metrics[key + "_no_tta"] = value?.DeepClone();
         }
         metrics["models"] = models.Count;
+        if (spec.Evaluate.Episodes.Episodes > 0) EpisodeEvaluation.AddTo(metrics, spec, images, models, source, folder);
         File.WriteAllText(Path.Combine(folder, MetricsFile), metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return metrics;
     }

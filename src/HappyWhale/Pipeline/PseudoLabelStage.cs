@@ -32,6 +32,7 @@ public static class PseudoLabelStage
         settings.Remove("rounds");
         var evaluate = experiment.Section("evaluate")!.AsObject();
         evaluate.Remove("models");   // a round labels with this experiment's own model
+        evaluate.Remove("episodes"); // scored by evaluate only
         var parameters = new JsonObject
         {
             ["pseudo_label"] = settings,
@@ -48,7 +49,7 @@ public static class PseudoLabelStage
         string folder, Action<int>? progress)
     {
         var split = RowSplit.Build(images.Rows, spec.Data);
-        var trainRows = images.Rows.Where(r => r.Subset == "train").Select(r => r.Row).ToList();
+        var trainRows = images.Rows.Where(r => r.Subset == "train" && !SpeciesHoldout.IsHeldOut(r.Species, spec.Data)).Select(r => r.Row).ToList();
         var testRows = images.Rows.Where(r => r.Subset == "test").Select(r => r.Row).ToList();
         var idOfRow = images.Rows.ToDictionary(r => r.Row, r => r.IndividualId);
         using var head = spec.Evaluate.BlendLogits > 0 ? ClassHeads.Load(spec.Model, modelFolder) : null;

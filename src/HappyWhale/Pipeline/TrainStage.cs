@@ -37,11 +37,12 @@ public static class TrainStage
         var phases = train["phases"]!.AsArray();
         train.Remove("phases");
         foreach (var key in RuntimeOnlyKeys) train.Remove(key);
+        OptionalKeys.Strip("train", train);
         var phase = phases[phaseIndex]!.DeepClone().AsObject();
         phase["image_size"] = imageSize;
         var parameters = new JsonObject
         {
-            ["model"] = experiment.Section("model"),
+            ["model"] = OptionalKeys.Strip("model", experiment.Section("model")!.AsObject()),
             ["split"] = SplitParameters(experiment),
             ["train"] = train,
             ["phase_index"] = phaseIndex,
@@ -62,9 +63,10 @@ public static class TrainStage
     {
         var data = experiment.Section("data")!.AsObject();
         var split = new JsonObject();
-        foreach (var key in new[] { "clean_species", "species", "min_images_per_id", "max_individuals", "duplicate_singletons", "folds", "fold", "holdout_individuals", "seed" })
+        foreach (var key in new[] { "clean_species", "species", "min_images_per_id", "max_individuals", "duplicate_singletons", "folds", "fold", "holdout_individuals", "seed" }
+                     .Concat(OptionalKeys.SplitKeys))
             split[key] = data[key]?.DeepClone();
-        return split;
+        return OptionalKeys.Strip("data", split);
     }
 
     /// <param name="imageNetFile">the pretrained stage's weights when model.pretrained is imagenet.</param>

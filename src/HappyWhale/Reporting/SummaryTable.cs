@@ -22,6 +22,7 @@ public static class SummaryTable
                 if (result.Metrics.TryGetValue(name, out double v)) metrics.AddRow(Describe(name), EmptyFold(result, name) ? "[yellow]none[/]" : $"[bold]{v:F4}[/]");
             if (result.Metrics.TryGetValue("test_map5", out double t) && result.Metrics.TryGetValue("sample_submission_map5", out double f) && f > 0)
                 metrics.AddRow("test MAP@5 / sample floor", $"{t / f:F2}x");
+            EpisodeRows.AddTo(metrics, result.Metrics);
             AnsiConsole.Write(metrics);
         }
         if (EmptyFold(result, "val_map5"))
