@@ -22,6 +22,8 @@ public static class BackboneRegistry
             Factories[name] = () => ResNetBackbone.Create(name);
         foreach (var name in CntkResNet.Variants.Keys)
             Factories[name] = () => CntkResNet.Create(name);
+        foreach (var name in NarrowResNet.Variants.Keys)
+            Factories[name] = () => NarrowResNet.Create(name);
     }
 
     public static IReadOnlyCollection<string> Names
