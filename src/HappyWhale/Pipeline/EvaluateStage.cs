@@ -233,7 +233,8 @@ public static class EvaluateStage
             SubmissionWriter.Write(submissionPath, submission, testImages);
             metrics["test_images"] = testImages.Count;
 
-            if (inputs.Truth is { } truth)
+            // A folder source with data.query_share 0 has no queries (omniglot_oneshot scores episodes only): no test MAP@5.
+            if (inputs.Truth is { } truth && testImages.Count > 0)
             {
                 metrics["test_map5"] = SubmissionScorer.Score(submissionPath, truth.Path);
                 AddBySpecies(bySpecies, "test_map5", test.Predictions, truth.Labels, truth.Species);

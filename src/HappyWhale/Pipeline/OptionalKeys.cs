@@ -12,10 +12,12 @@ public static class OptionalKeys
     /// <summary>Dotted path inside a section, and whether the value there means "off" (then the key is left out).</summary>
     sealed record OptionalKey(string Path, Func<JsonNode?, bool> IsOff);
 
-    static bool Zero(JsonNode? n) => n is JsonValue v && v.TryGetValue<double>(out double d) && d == 0;
+    // The tree holds typed primitives (an int is not read back as a double), so values are compared as JSON text.
+    static bool Zero(JsonNode? n) => n is JsonValue && double.TryParse(n.ToJsonString(), System.Globalization.NumberStyles.Float,
+        System.Globalization.CultureInfo.InvariantCulture, out double d) && d == 0;
     static bool Empty(JsonNode? n) => n is JsonArray { Count: 0 } or null;
     static bool Is(JsonNode? n, string text) => n is JsonValue v && v.TryGetValue<string>(out var s) && s == text;
-    static bool True(JsonNode? n) => n is JsonValue v && v.TryGetValue<bool>(out bool b) && b;
+    static bool True(JsonNode? n) => n is JsonValue && n.ToJsonString() == "true";
 
     static readonly IReadOnlyDictionary<string, OptionalKey[]> BySection = new Dictionary<string, OptionalKey[]>
     {

@@ -26,8 +26,8 @@ public static class SummaryTable
             AnsiConsole.Write(metrics);
         }
         if (EmptyFold(result, "val_map5"))
-            AnsiConsole.MarkupLine("[yellow]The validation fold is empty: no individual with several images has one in data.fold (single-image " +
-                                   "individuals always train). There is no validation MAP@5, and evaluate.new_individual_threshold was used untuned.[/]");
+            AnsiConsole.MarkupLine("[yellow]The validation fold is empty: data.validation_fold is off, or no individual with several images has one in " +
+                                   "data.fold (single-image individuals always train). There is no validation MAP@5, and evaluate.new_individual_threshold was used untuned.[/]");
         PrintRounds(result.Metrics);
         // Runs that stop before evaluate write no run folder: only the cache entries above.
         var where = result.RunFolder.Length > 0 ? $"; results in {Markup.Escape(result.RunFolder)}" : "";
