@@ -102,6 +102,7 @@ Task("Test").Does(() =>
 // --bench=knn (default): kNN + MAP@5 at competition size, C# and numpy side by side (docs/benchmarks.md).
 // --bench=prepare: 20,000 synthetic photos prepared at 256 px: peak memory, shard read rate vs training.
 // --bench=train: training img/s of the Trainer and a PyTorch script side by side, plus a contention row.
+// --bench=oneshot: omniglot_oneshot against ../shared/omniglot-ref's --val mode at the same wall-clock budget, two seeds each.
 Task("Bench").Does(() =>
 {
     var script = Argument("bench", "knn") switch
@@ -109,7 +110,8 @@ Task("Bench").Does(() =>
         "knn" => "bench_vs_numpy.sh",
         "prepare" => "bench_prepare.sh",
         "train" => "bench_train.sh",
-        var other => throw new CakeException(2, $"--bench={other}: unknown benchmark; use knn, prepare or train."),
+        "oneshot" => "oneshot_vs_reference.sh",
+        var other => throw new CakeException(2, $"--bench={other}: unknown benchmark; use knn, prepare, train or oneshot."),
     };
     int code = StartProcess("bash", new ProcessSettings { Arguments = $"tests/HappyWhale.Benchmarks/{script}", WorkingDirectory = root });
     if (code != 0) throw new Exception($"the benchmark failed (exit code {code}); see the message above.");

@@ -44,7 +44,7 @@ public static class TrainThroughput
         torch.manual_seed(spec.Train.Seed);
         using var model = ModelFactory.Create(spec.Model, ids.Count);
         model.to(ComputeDevice.Resolve(spec.Train.Device));
-        var trainer = new Trainer(spec.Train, NullTrainingObserver.Instance, spec.Model.Groups.EarlyUntil);
+        var trainer = new Trainer(spec.Train, NullTrainingObserver.Instance, spec.Model.Groups.EarlyUntil) { MarginWarmup = spec.Model.Head.MarginWarmup };
         LabelledRows Labelled(List<int> rows) => new(rows, rows.Select(r => classOf[images.Rows[r].IndividualId]).ToList(), ids.Count);
         trainer.RunPhase(model, images, Labelled(warmupRows), phase, 0);
         var clock = Stopwatch.StartNew();

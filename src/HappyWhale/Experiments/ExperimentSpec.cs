@@ -39,6 +39,9 @@ public sealed record DataSpec
     public int Folds { get; init; }
     public int Fold { get; init; }
     public double HoldoutIndividuals { get; init; }
+    public IReadOnlyList<string> HoldoutSpecies { get; init; } = [];
+    /// <summary>data.validation_fold; true here too so that a spec built in code keeps the fold unless it says otherwise.</summary>
+    public bool ValidationFold { get; init; } = true;
     public int Seed { get; init; }
 }
 
@@ -107,6 +110,7 @@ public sealed record HeadSpec
     public double MarginA { get; init; }
     public double MarginB { get; init; }
     public double MarginC { get; init; }
+    public double MarginWarmup { get; init; }
 }
 
 public sealed record TrainSpec
@@ -124,6 +128,7 @@ public sealed record TrainSpec
     public GroupValues<double> LrGroups { get; init; } = null!;
     public GroupValues<int> Unfreeze { get; init; } = null!;
     public double LabelSmoothing { get; init; }
+    public double Ema { get; init; }
     public AugmentSpec Augment { get; init; } = null!;
     public int Seed { get; init; }
     public int Threads { get; init; }
@@ -180,6 +185,8 @@ public sealed record AugmentSpec
     public double RotateDeg { get; init; }
     public double Scale { get; init; }
     public double Shift { get; init; }
+    public double ShearDeg { get; init; }
+    public AffineFill Fill { get; init; }
     public double Cutout { get; init; }
     public double Brightness { get; init; }
     public double Contrast { get; init; }
@@ -197,6 +204,27 @@ public sealed record EvaluateSpec
     public bool TtaHflip { get; init; }
     public IReadOnlyList<string> Models { get; init; } = [];
     public double BlendLogits { get; init; }
+    public EpisodesSpec Episodes { get; init; } = null!;
+}
+
+/// <summary>evaluate.episodes: N-way K-shot episodes on individuals never trained on (see Evaluation/EpisodeSampler).</summary>
+public sealed record EpisodesSpec
+{
+    public int Episodes { get; init; }
+    public int Ways { get; init; }
+    public int Shots { get; init; }
+    public int Seed { get; init; }
+}
+
+/// <summary>train.augment.fill: what an affine warp shows where it samples outside the image.</summary>
+public enum AffineFill
+{
+    /// <summary>The image mirrored at its border.</summary>
+    Reflect,
+    /// <summary>Plain white (1.0): paper behind drawings.</summary>
+    White,
+    /// <summary>Plain black (0.0).</summary>
+    Black,
 }
 
 public sealed record PseudoLabelSpec

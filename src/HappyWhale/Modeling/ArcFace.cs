@@ -57,7 +57,8 @@ public sealed class ArcMarginHead : nn.Module
     /// <paramref name="classMargins"/> (optional, [numClasses]) gives a margin per class (dynamic margins);
     /// otherwise every class uses <see cref="M"/>.
     /// </summary>
-    public Tensor Forward(Tensor embeddings, Tensor labels, Tensor? classMargins = null)
+    /// <param name="marginScale">multiplies the margin(s) (a margin warm-up); exactly 1 leaves them untouched.</param>
+    public Tensor Forward(Tensor embeddings, Tensor labels, Tensor? classMargins = null, double marginScale = 1.0)
     {
         using var scope = torch.NewDisposeScope();
         var cos = Cosine(embeddings).clamp(Scalars.Of(-1.0), Scalars.Of(1.0));
@@ -67,6 +68,7 @@ public sealed class ArcMarginHead : nn.Module
         Tensor margin = classMargins is null
             ? torch.full_like(target, Scalars.Of(M))
             : classMargins.to(cos.dtype).to(cos.device).index_select(0, idx.view(-1)).view(-1, 1);
+        if (marginScale != 1.0) margin = margin.mul(Scalars.Of(marginScale));
 
         // cos(theta + m) = cos cos m - sin sin m. sin^2 is clamped to a tiny positive floor so that at
         // cos = +-1 the value is finite and sqrt's gradient is not infinite (clamp passes no gradient there).

@@ -101,8 +101,9 @@ public sealed class ReidModel : nn.Module<Tensor, Tensor>, IInputNormalization
     }
 
     /// <summary>ArcFace training logits for a batch of embeddings; <paramref name="classMargins"/> [numClasses] for dynamic margins.</summary>
-    public Tensor Logits(Tensor embeddings, Tensor labels, Tensor? classMargins = null) =>
-        head.Forward(embeddings, labels, classMargins);
+    /// <paramref name="marginScale"/> multiplies the margin(s) (model.head.margin_warmup; 1 = as configured).
+    public Tensor Logits(Tensor embeddings, Tensor labels, Tensor? classMargins = null, double marginScale = 1.0) =>
+        head.Forward(embeddings, labels, classMargins, marginScale);
 
     /// <summary>Species ArcFace logits (requires a species head).</summary>
     public Tensor SpeciesLogits(Tensor embeddings, Tensor speciesLabels) =>

@@ -88,7 +88,8 @@ public static class EvaluateStage
 
     public static JsonObject Compute(ExperimentSpec spec, PreparedSet images, IReadOnlyList<EvaluationModel> models, IImageSource source, string folder, Action<int>? progress)
     {
-        var trainRows = images.Rows.Where(r => r.Subset == "train").Select(r => r.Row).ToList();
+        // The gallery: every training image but those of held-out species (data.holdout_species), whose queries are new individuals.
+        var trainRows = images.Rows.Where(r => r.Subset == "train" && !SpeciesHoldout.IsHeldOut(r.Species, spec.Data)).Select(r => r.Row).ToList();
         var testRows = images.Rows.Where(r => r.Subset == "test").Select(r => r.Row).ToList();
         var embedded = trainRows.Concat(testRows).ToList();
 
@@ -112,6 +113,7 @@ public static class EvaluateStage
                     metrics[key + "_no_tta"] = value?.DeepClone();
         }
         metrics["models"] = models.Count;
+        if (spec.Evaluate.Episodes.Episodes > 0) EpisodeEvaluation.AddTo(metrics, spec, images, models, source, folder);
         File.WriteAllText(Path.Combine(folder, MetricsFile), metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return metrics;
     }
@@ -234,7 +236,8 @@ public static class EvaluateStage
             SubmissionWriter.Write(submissionPath, submission, testImages);
             metrics["test_images"] = testImages.Count;
 
-            if (inputs.Truth is { } truth)
+            // A folder source with data.query_share 0 has no queries (omniglot_oneshot scores episodes only): no test MAP@5.
+            if (inputs.Truth is { } truth && testImages.Count > 0)
             {
                 metrics["test_map5"] = SubmissionScorer.Score(submissionPath, truth.Path);
                 AddBySpecies(bySpecies, "test_map5", test.Predictions, truth.Labels, truth.Species);

@@ -47,7 +47,11 @@ public sealed partial class ExperimentPipeline(ResolvedExperiment experiment, Pi
         foreach (int size in sizes.Append(Spec.Prepare.ImageSize).Distinct())
             prepared[size] = Prepare(source, size);
         if (last == 1) return Result([], new Dictionary<string, double>());
-        if (last == 3 && prepared[sizes[^1]].Outcome != CacheOutcome.Deferred) EvaluateStage.RequireScorable(prepared[sizes[^1]].Folder);
+        if (last == 3 && prepared[sizes[^1]].Outcome != CacheOutcome.Deferred)
+        {
+            EvaluateStage.RequireScorable(prepared[sizes[^1]].Folder);
+            EpisodeEvaluation.RequirePossible(Spec, prepared[sizes[^1]].Folder, source);
+        }
 
         StageRun? previous = null;
         var history = new List<EpochStats>();

@@ -92,7 +92,9 @@ public static class PredictStage
 
             using var photoSet = PreparedSet.Open(photoFolder);
             using var gallerySet = PreparedSet.Open(request.Gallery is null ? evaluated.Prepared.Folder : galleryFolder);
-            var galleryRows = gallerySet.Rows.Where(r => r.Subset == "train").Select(r => r.Row).ToList();
+            // The experiment's own gallery leaves out held-out species (data.holdout_species), as evaluate's does.
+            var galleryRows = gallerySet.Rows.Where(r => r.Subset == "train" && (request.Gallery is not null || !SpeciesHoldout.IsHeldOut(r.Species, spec.Data)))
+                .Select(r => r.Row).ToList();
             if (galleryRows.Count == 0) throw new UserException($"the gallery {gallerySource.Description} holds no labelled photos to match against.");
             var galleryIds = galleryRows.Select(r => gallerySet.Rows[r].IndividualId).ToList();
             var photoRows = photoSet.Rows.Select(r => r.Row).ToList();

@@ -32,7 +32,7 @@ public static class PseudoLabelStage
     public static readonly StageDeclaration Declaration = new(StageNames.PseudoLabel, Version,
     [
         new KeyGroup("pseudo_label", "pseudo_label") { Except = ["rounds"] },
-        new KeyGroup("evaluate", "evaluate") { Except = ["models"] },
+        new KeyGroup("evaluate", "evaluate") { Except = ["models", "episodes"] },   // episodes: scored by evaluate only
         TrainStage.Split,
     ])
     {
@@ -53,7 +53,7 @@ public static class PseudoLabelStage
         string folder, Action<int>? progress)
     {
         var split = RowSplit.Build(images.Rows, spec.Data);
-        var trainRows = images.Rows.Where(r => r.Subset == "train").Select(r => r.Row).ToList();
+        var trainRows = images.Rows.Where(r => r.Subset == "train" && !SpeciesHoldout.IsHeldOut(r.Species, spec.Data)).Select(r => r.Row).ToList();
         var testRows = images.Rows.Where(r => r.Subset == "test").Select(r => r.Row).ToList();
         var idOfRow = images.Rows.ToDictionary(r => r.Row, r => r.IndividualId);
         using var head = spec.Evaluate.BlendLogits > 0 ? ClassHeads.Load(spec.Model, modelFolder) : null;

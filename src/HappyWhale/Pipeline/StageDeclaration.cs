@@ -42,7 +42,7 @@ public sealed record KeyGroup(string? Name, string Section)
         }
         foreach (var (key, off) in AbsentWhen)
             if (slice[key] is { } value && SameValue(value, off)) slice.Remove(key);
-        return slice;
+        return OptionalKeys.Strip(Section, slice);
     }
 
     static bool SameValue(JsonNode a, JsonNode b) => Number(a) is { } x && Number(b) is { } y ? x == y : JsonNode.DeepEquals(a, b);

@@ -24,7 +24,8 @@ public static class TrainStage
     /// <summary>The data keys that decide which images train and which validate (RowSplit reads them), under "split".</summary>
     public static readonly KeyGroup Split = new("split", "data")
     {
-        Only = ["clean_species", "species", "min_images_per_id", "max_individuals", "duplicate_singletons", "folds", "fold", "holdout_individuals", "seed"],
+        Only = ["clean_species", "species", "min_images_per_id", "max_individuals", "duplicate_singletons", "folds", "fold", "holdout_individuals", "seed",
+            .. OptionalKeys.SplitKeys],
     };
 
     /// <summary>
@@ -91,7 +92,7 @@ public static class TrainStage
         var speciesIndex = species.Select((s, i) => (s, i)).ToDictionary(p => p.s, p => (long)p.i, StringComparer.Ordinal);
         var speciesLabels = spec.Model.SpeciesHead ? split.TrainSpecies.Select(s => speciesIndex[s]).ToList() : null;
         Func<double?>? validate = spec.Train.ValidateEachEpoch && split.ValidationRows.Count > 0 ? EpochValidation(model, images, split, spec) : null;
-        var history = new Trainer(spec.Train, observer, spec.Model.Groups.EarlyUntil)
+        var history = new Trainer(spec.Train, observer, spec.Model.Groups.EarlyUntil) { MarginWarmup = spec.Model.Head.MarginWarmup }
             .RunPhase(model, images, new LabelledRows(split.TrainRows, split.TrainLabels, split.Classes.Count, margins, speciesLabels), phase, phaseIndex,
                 checkpoint, validate);
 

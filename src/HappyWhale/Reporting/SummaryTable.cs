@@ -22,11 +22,12 @@ public static class SummaryTable
                 if (result.Metrics.TryGetValue(name, out double v)) metrics.AddRow(Describe(name), EmptyFold(result, name) ? "[yellow]none[/]" : $"[bold]{v:F4}[/]");
             if (result.Metrics.TryGetValue("test_map5", out double t) && result.Metrics.TryGetValue("sample_submission_map5", out double f) && f > 0)
                 metrics.AddRow("test MAP@5 / sample floor", $"{t / f:F2}x");
+            EpisodeRows.AddTo(metrics, result.Metrics);
             AnsiConsole.Write(metrics);
         }
         if (EmptyFold(result, "val_map5"))
-            AnsiConsole.MarkupLine("[yellow]The validation fold is empty: no individual with several images has one in data.fold (single-image " +
-                                   "individuals always train). There is no validation MAP@5, and evaluate.new_individual_threshold was used untuned.[/]");
+            AnsiConsole.MarkupLine("[yellow]The validation fold is empty: data.validation_fold is off, or no individual with several images has one in " +
+                                   "data.fold (single-image individuals always train). There is no validation MAP@5, and evaluate.new_individual_threshold was used untuned.[/]");
         PrintRounds(result.Metrics);
         // Runs that stop before evaluate write no run folder: only the cache entries above.
         var where = result.RunFolder.Length > 0 ? $"; results in {Markup.Escape(result.RunFolder)}" : "";

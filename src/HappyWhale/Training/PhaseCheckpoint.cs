@@ -15,13 +15,14 @@ namespace HappyWhale.Training;
 public sealed class PhaseCheckpoint(string folder)
 {
     const string Current = "checkpoint", Incoming = "checkpoint.incoming", Outgoing = "checkpoint.outgoing";
-    const string ModelFile = "model.bin", OptimizerFile = "optimizer.bin", StateFile = "state.json";
+    const string ModelFile = "model.bin", OptimizerFile = "optimizer.bin", StateFile = "state.json", AverageFile = "ema.bin";
 
     public string Folder { get; } = folder;
 
     public sealed record State(int EpochsDone, List<EpochStats> History);
 
-    public void Save(nn.Module model, OptimizerHelper optimizer, State state)
+    /// <param name="average">the weight average (train.ema), saved beside the model when there is one.</param>
+    public void Save(nn.Module model, OptimizerHelper optimizer, State state, nn.Module? average = null)
     {
         Directory.CreateDirectory(Folder);
         string incoming = Path.Combine(Folder, Incoming), current = Path.Combine(Folder, Current), outgoing = Path.Combine(Folder, Outgoing);
@@ -29,6 +30,7 @@ public sealed class PhaseCheckpoint(string folder)
         Directory.CreateDirectory(incoming);
         model.save(Path.Combine(incoming, ModelFile));
         optimizer.save_state_dict(Path.Combine(incoming, OptimizerFile));
+        average?.save(Path.Combine(incoming, AverageFile));
         File.WriteAllText(Path.Combine(incoming, StateFile), JsonSerializer.Serialize(state));
         if (Directory.Exists(outgoing)) Directory.Delete(outgoing, true);
         if (Directory.Exists(current)) Directory.Move(current, outgoing);
@@ -37,7 +39,8 @@ public sealed class PhaseCheckpoint(string folder)
     }
 
     /// <summary>Restores the newest complete checkpoint into the model and optimizer; null when there is none.</summary>
-    public State? TryRestore(nn.Module model, OptimizerHelper optimizer)
+    /// <param name="restoreAverage">loads the saved weight average (given its file) when the run keeps one.</param>
+    public State? TryRestore(nn.Module model, OptimizerHelper optimizer, Action<string>? restoreAverage = null)
     {
         // A kill between the two renames in Save leaves the complete checkpoint under "outgoing".
         string current = Path.Combine(Folder, Current), outgoing = Path.Combine(Folder, Outgoing);
@@ -48,6 +51,12 @@ public sealed class PhaseCheckpoint(string folder)
         if (state is null) return null;
         model.load(Path.Combine(source, ModelFile));
         optimizer.load_state_dict(Path.Combine(source, OptimizerFile));
+        if (restoreAverage is not null)
+        {
+            string average = Path.Combine(source, AverageFile);
+            if (!File.Exists(average)) throw new InvalidOperationException($"the checkpoint in {source} has no {AverageFile}, which train.ema needs to resume");
+            restoreAverage(average);
+        }
         return state;
     }
 }

@@ -19,7 +19,8 @@ public sealed record RowSplit(
     /// <summary>The (cleaned) species of every training row, parallel to <see cref="TrainRows"/>.</summary>
     public IReadOnlyList<string> TrainSpecies { get; init; } = [];
 
-    public static RowSplit Build(IReadOnlyList<PreparedRow> rows, DataSpec data) => Build(rows, data, allTrain: false);
+    /// <summary>The fold's split (every labelled image trains when data.validation_fold is off); held-out species never train.</summary>
+    public static RowSplit Build(IReadOnlyList<PreparedRow> rows, DataSpec data) => Build(rows, data, allTrain: !data.ValidationFold);
 
     /// <summary>
     /// Every labelled image of the subsets trains (the final fit): no validation fold and no held-out
@@ -38,7 +39,7 @@ public sealed record RowSplit(
             samples = cleaned.Samples.ToList();
             merges = cleaned.Merges;
         }
-        samples = Subset(samples, data);
+        samples = Subset(SpeciesHoldout.Exclude(samples, data), data);
 
         var split = allTrain
             ? new Split(samples, [], new HashSet<string>(StringComparer.Ordinal))

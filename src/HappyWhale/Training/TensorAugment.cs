@@ -6,7 +6,7 @@ namespace HappyWhale.Training;
 
 /// <summary>
 /// Training-time augmentation on a whole batch (N,3,H,W) of [0,1] images at once: flip; one affine
-/// grid for rotation, scale and shift; cutout; brightness, contrast, saturation, hue; random
+/// grid for rotation, scale, shift and shear (outside the image: its mirror, or white or black paper); cutout; brightness, contrast, saturation, hue; random
 /// grayscale. Random draws come from the given generator only, so the same seed gives the same
 /// augmented batch.
 /// </summary>
@@ -15,7 +15,7 @@ public sealed class TensorAugment(AugmentSpec spec)
     // ITU-R BT.601 luma, the weights torchvision's rgb_to_grayscale uses.
     static readonly float[] Luma = [0.299f, 0.587f, 0.114f];
 
-    bool Geometric => spec.RotateDeg > 0 || spec.Scale > 0 || spec.Shift > 0;
+    bool Geometric => spec.RotateDeg > 0 || spec.Scale > 0 || spec.Shift > 0 || spec.ShearDeg > 0;
 
     public bool IsIdentity => spec.Hflip <= 0 && !Geometric && spec.Cutout <= 0 && spec.Brightness <= 0 && spec.Contrast <= 0
                               && spec.Saturation <= 0 && spec.Hue <= 0 && spec.GrayP <= 0;
@@ -32,7 +32,13 @@ public sealed class TensorAugment(AugmentSpec spec)
 
         var x = batch;
         if (spec.Hflip > 0) x = where(Chance(spec.Hflip), x.flip(3), x);
-        if (Geometric) x = Affine(x, Uniform(spec.RotateDeg * Math.PI / 180.0), OnePlusUniform(spec.Scale), Uniform(2 * spec.Shift), Uniform(2 * spec.Shift));
+        if (Geometric)
+        {
+            Tensor angle = Uniform(spec.RotateDeg * Math.PI / 180.0), zoom = OnePlusUniform(spec.Scale), dx = Uniform(2 * spec.Shift), dy = Uniform(2 * spec.Shift);
+            // Drawn after the others and only when asked for, so experiments without shear draw what they always drew.
+            Tensor? shear = spec.ShearDeg > 0 ? Uniform(spec.ShearDeg * Math.PI / 180.0) : null;
+            x = Affine(x, angle, zoom, dx, dy, shear, spec.Fill);
+        }
         if (spec.Cutout > 0) x = Cutout(x, Chance(spec.Cutout), Draw(n, 2));
         if (spec.Brightness > 0) x = x * OnePlusUniform(spec.Brightness).view(n, 1, 1, 1);
         if (spec.Contrast > 0)
@@ -54,15 +60,33 @@ public sealed class TensorAugment(AugmentSpec spec)
 
     static Tensor OnDeviceOf(Tensor batch, Tensor t) => batch.device_type == DeviceType.CPU ? t : t.to(batch.device);
 
-    /// <summary>Rotation about the centre, zoom and translation (in normalised units of the half side).</summary>
-    static Tensor Affine(Tensor x, Tensor angle, Tensor zoom, Tensor dx, Tensor dy)
+    /// <summary>
+    /// Rotation about the centre, zoom, translation (in normalised units of the half side) and, when given, a
+    /// horizontal shear by an angle: the grid matrix is R(angle) . Shear(shear) / zoom.
+    /// </summary>
+    static Tensor Affine(Tensor x, Tensor angle, Tensor zoom, Tensor dx, Tensor dy, Tensor? shear = null, AffineFill fill = AffineFill.Reflect)
     {
         // The grid maps output to input coordinates, so the inverse zoom enlarges the content.
         var cos = angle.cos() / zoom;
         var sin = angle.sin() / zoom;
-        var theta = stack(new[] { stack(new[] { cos, -sin, dx }, 1), stack(new[] { sin, cos, dy }, 1) }, 1);
+        Tensor theta;
+        if (shear is null)
+            theta = stack(new[] { stack(new[] { cos, -sin, dx }, 1), stack(new[] { sin, cos, dy }, 1) }, 1);
+        else
+        {
+            // R . [[1, tan s], [0, 1]] = [[cos, cos tan s - sin], [sin, sin tan s + cos]]
+            var tan = shear.tan();
+            theta = stack(new[] { stack(new[] { cos, cos * tan - sin, dx }, 1), stack(new[] { sin, sin * tan + cos, dy }, 1) }, 1);
+        }
         var grid = nn.functional.affine_grid(theta, x.shape, align_corners: false);
-        return nn.functional.grid_sample(x, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Reflection, align_corners: false);
+        return fill switch
+        {
+            AffineFill.Black => nn.functional.grid_sample(x, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false),
+            // Sample the negative with zeros outside, then turn it back: white (1.0) outside.
+            AffineFill.White => nn.functional.grid_sample(x.neg().add(Scalars.Of(1)), grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false)
+                .neg().add(Scalars.Of(1)),
+            _ => nn.functional.grid_sample(x, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Reflection, align_corners: false),
+        };
     }
 
     /// <summary>Blanks one square of a quarter of the side, centred at a random point, in the chosen images.</summary>

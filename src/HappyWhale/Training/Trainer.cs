@@ -44,6 +44,12 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earl
     /// </summary>
     public int? PrefetchDepth { get; init; }
 
+    /// <summary>
+    /// model.head.margin_warmup: share of the phase's steps over which the ArcFace margin(s) grow linearly from 0 to
+    /// their value (0: the full margin from the first step).
+    /// </summary>
+    public double MarginWarmup { get; init; }
+
     /// <summary>Steps between two reads of the loss from the device: the only host synchronisation of the loop.</summary>
     public const int ReadEvery = 8;
 
@@ -66,10 +72,17 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earl
         using var classMargins = data.ClassMargins is null ? null : tensor(data.ClassMargins.ToArray(), device: device);
         bool speciesLoss = model.SpeciesHead is not null && data.SpeciesLabels is not null && model.SpeciesLossWeight > 0;
 
+        // train.ema: the average of the weights, which the phase hands on instead of the last weights.
+        using var average = spec.Ema > 0 ? new WeightAverage(model, spec.Ema) : null;
+        int optimizerStepsPerEpoch = Enumerable.Range(0, stepsPerEpoch).Count(s => (s + 1) % accumulate == 0 || s == stepsPerEpoch - 1);
+        long marginWarmupSteps = (long)Math.Round(MarginWarmup * stepsPerEpoch * phase.Epochs);
+
         var history = new List<EpochStats>();
         int firstEpoch = 0;
-        if (checkpoint?.TryRestore(model, optimizer) is { } restored)
+        Action<string>? restoreAverage = average is null ? null : file => average.load(file);
+        if (checkpoint?.TryRestore(model, optimizer, restoreAverage) is { } restored)
         {
+            if (average is not null) average.Updates = (long)restored.EpochsDone * optimizerStepsPerEpoch;
             firstEpoch = restored.EpochsDone;
             history.AddRange(restored.History);
             observer.Resumed(phaseIndex, firstEpoch, phase.Epochs);
@@ -113,7 +126,8 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earl
                     grouped.SetLearningRate(lr);
 
                     var embeddings = model.forward(batch.Images);
-                    var logits = model.Logits(embeddings, batch.Labels, classMargins);
+                    double marginScale = step < marginWarmupSteps ? (step + 1.0) / marginWarmupSteps : 1.0;
+                    var logits = model.Logits(embeddings, batch.Labels, classMargins, marginScale);
                     var loss = nn.functional.cross_entropy(logits, batch.Labels, label_smoothing: spec.LabelSmoothing);
                     if (speciesLoss)
                     {
@@ -123,7 +137,11 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earl
                     // Gradient accumulation: sum the gradients of `accumulate` batches, then one step.
                     if (s % accumulate == 0) optimizer.zero_grad();
                     (accumulate > 1 ? loss.div(Scalars.Of(accumulate)) : loss).backward();
-                    if ((s + 1) % accumulate == 0 || s == stepsPerEpoch - 1) optimizer.step();
+                    if ((s + 1) % accumulate == 0 || s == stepsPerEpoch - 1)
+                    {
+                        optimizer.step();
+                        average?.Update();
+                    }
 
                     // Loss and hits stay on the device; the window reads them every ReadEvery steps and stops on a non-finite loss.
                     window.Add(step, lr, batch.Count, loss.detach(), logits.argmax(1).eq(batch.Labels).sum());
@@ -135,9 +153,10 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earl
             var stats = new EpochStats(phaseIndex, epoch, phase.Epochs, meanLoss, accuracy,
                 lr, seen / Math.Max(seconds, 1e-9), seconds, validate?.Invoke(), grouped.LearningRates());
             history.Add(stats);
-            checkpoint?.Save(model, optimizer, new PhaseCheckpoint.State(epoch + 1, history.ToList()));
+            checkpoint?.Save(model, optimizer, new PhaseCheckpoint.State(epoch + 1, history.ToList()), average);
             observer.EpochFinished(stats);
         }
+        average?.CopyInto();
         return history;
     }
 
