@@ -62,7 +62,7 @@ public sealed record KnnData(float[] Queries, int[] QueryLabels, float[] Gallery
 
     public string[] GalleryIds() => GalleryLabels.Select(Id).ToArray();
     public string[] QueryIds() => QueryLabels.Select(Id).ToArray();
-    static string Id(int label) => label < 0 ? HappyWhale.Evaluation.NewIndividual.Id : "id" + label;
+    static string Id(int label) => label < 0 ? HappyWhale.Data.NewIndividual.Id : "id" + label;
 
     public void WriteNpy(string folder)
     {

@@ -4,7 +4,7 @@ using HappyWhale.Data;
 using HappyWhale.Evaluation;
 using HappyWhale.Experiments;
 using HappyWhale.Imaging;
-using HappyWhale.Tracking;
+using HappyWhale.Training;
 
 namespace HappyWhale.Pipeline;
 
@@ -79,8 +79,8 @@ public static class EpisodeEvaluation
         metrics["episode_shots"] = settings.Shots;
         foreach (var (species, s) in scored.BySpecies)
         {
-            metrics[$"episode_error_by_species/{MlflowNames.KeyPart(species)}"] = s.Mean;
-            metrics[$"episode_error_se_by_species/{MlflowNames.KeyPart(species)}"] = s.StandardError;
+            metrics[$"episode_error_by_species/{species}"] = s.Mean;
+            metrics[$"episode_error_se_by_species/{species}"] = s.StandardError;
         }
         File.WriteAllLines(Path.Combine(folder, EpisodesFile), new[] { "episode,species,error_percent" }
             .Concat(episodes.Select((e, i) => $"{i},{CsvQuoted(e.Species)},{errors[i].ToString("R", CultureInfo.InvariantCulture)}")));

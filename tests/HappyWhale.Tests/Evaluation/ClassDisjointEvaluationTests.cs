@@ -6,6 +6,7 @@ using HappyWhale.Imaging;
 using HappyWhale.Pipeline;
 using HappyWhale.Tests.Data;
 using HappyWhale.Tests.EndToEnd;
+using HappyWhale.Training;
 using static TorchSharp.torch;
 
 namespace HappyWhale.Tests.Evaluation;
