@@ -5,7 +5,7 @@
 # timed; then the reference (../shared/omniglot-ref, Debian's python3-torch with OpenBLAS and the best kernel the CPU
 # allows) in its --val mode on the same held-out alphabets (Japanese_(katakana), Sanskrit; 400 20-way 1-shot
 # episodes), with as many optimizer steps as fit in the wall-clock time our run took (its seconds per step and fixed
-# cost are measured first with a short calibration run). Prints both episode errors per seed, mean and spread, and
+# cost are measured with two short runs right before). Prints both episode errors per seed, mean and spread, and
 # the difference. Environment:
 #   SEEDS="1 2"         seeds (ours: train.seed; the reference: --seed)
 #   REF_ARGS="..."      the reference's recipe (default: its own defaults, 64 px small ResNet, which its README tunes)
@@ -48,13 +48,16 @@ reference() {
 }
 
 echo "== BLAS: the reference runs Debian's python3-torch on OpenBLAS, OPENBLAS_CORETYPE=${coretype:-auto}; ours libtorch 2.10 (oneDNN)"
-echo "== calibration: the reference's seconds per step and fixed cost (${ref_args[*]:-its defaults})"
-# Timed from outside, as the runs below: Python's start-up and imports are part of the reference's budget.
-start=$(now); reference --steps 40 --seed 99 --out "$out/ref-cal40" >"$out/ref-cal40.log" 2>&1; t40=$("$python" -c "print($(now) - $start)")
-start=$(now); reference --steps 120 --seed 99 --out "$out/ref-cal120" >"$out/ref-cal120.log" 2>&1; t120=$("$python" -c "print($(now) - $start)")
-per_step=$("$python" -c "print(($t120 - $t40) / 80)")
-fixed=$("$python" -c "print(max(0.0, $t40 - 40 * $per_step))")
-printf "reference: %.3f s per step, %.1f s fixed (loading, episodes, evaluation)\n" "$per_step" "$fixed"
+# The reference's seconds per step and fixed cost, timed from outside as the runs are (Python's start-up and imports
+# are part of its budget). Measured right before each reference run: the machine's load then is the load it runs under.
+calibrate() {
+  local start t40 t120
+  start=$(now); reference --steps 40 --seed 99 --out "$out/ref-cal40" >"$out/ref-cal40.log" 2>&1; t40=$("$python" -c "print($(now) - $start)")
+  start=$(now); reference --steps 120 --seed 99 --out "$out/ref-cal120" >"$out/ref-cal120.log" 2>&1; t120=$("$python" -c "print($(now) - $start)")
+  per_step=$("$python" -c "print(($t120 - $t40) / 80)")
+  fixed=$("$python" -c "print(max(0.0, $t40 - 40 * $per_step))")
+  printf "reference calibration (${ref_args[*]:-its defaults}): %.3f s per step, %.1f s fixed (start-up, loading, episodes)\n" "$per_step" "$fixed"
+}
 
 declare -a ours_err ref_err ours_wall ref_wall ref_steps
 for seed in "${seeds[@]}"; do
@@ -69,6 +72,7 @@ for seed in "${seeds[@]}"; do
   printf "ours:      %s%% ± %s over %s episodes, %.0f s end to end (%s)\n" "$err" "$se" "$episodes" "$wall" "$run"
   ours_err+=("$err"); ours_wall+=("$wall")
 
+  calibrate
   steps=$("$python" -c "print(max(1, int(($wall - $fixed) / $per_step)))")
   echo "== seed $seed: reference --val, $steps steps (the same ${wall%.*} s)"
   start=$(now)

@@ -54,7 +54,7 @@ public class ResolvedExperimentTests
     {
         var exp = ExperimentLoader.Load(Repo, "quickstart", []);
         var head = exp.Section("model.head")!.AsObject();
-        Assert.Equal(["type", "k", "s", "m", "easy_margin", "dynamic_margin", "margin_a", "margin_b", "margin_c"], head.Select(p => p.Key));
+        Assert.Equal(["type", "k", "s", "m", "easy_margin", "dynamic_margin", "margin_a", "margin_b", "margin_c", "margin_warmup"], head.Select(p => p.Key));
         Assert.Equal(4, exp.Section("train.phases.0.epochs")!.GetValue<long>());
         head["s"] = 1.0;
         Assert.Equal(30.0, exp.Section("model.head.s")!.GetValue<double>());
