@@ -55,7 +55,7 @@ public class ResolvedExperimentTests
         var exp = ExperimentLoader.Load(Repo, "quickstart", []);
         var head = exp.Section("model.head")!.AsObject();
         Assert.Equal(["type", "k", "s", "m", "easy_margin", "dynamic_margin", "margin_a", "margin_b", "margin_c", "margin_warmup"], head.Select(p => p.Key));
-        Assert.Equal(4, exp.Section("train.phases.0.epochs")!.GetValue<long>());
+        Assert.Equal(10, exp.Section("train.phases.0.epochs")!.GetValue<long>());   // experiments/quickstart.yaml
         head["s"] = 1.0;
         Assert.Equal(30.0, exp.Section("model.head.s")!.GetValue<double>());
         Assert.Throws<KeyNotFoundException>(() => exp.Section("model.nope"));
@@ -80,7 +80,7 @@ public class ResolvedExperimentTests
             ["description='needs: quoting # here'", "data.root=yes", "train.phases.1.epochs=2", "model.gem_p=4", "train.phases.0.lr=1e-5"]);
         var yaml = original.ToYaml();
         Assert.Contains("\n  gem_p: 4.0\n", yaml);
-        Assert.Contains("\n    - image_size: null\n      epochs: 4\n", yaml);
+        Assert.Contains("\n    - image_size: null\n      epochs: 10\n", yaml);
         files.Write("resolved.yaml", yaml);
         var reloaded = files.Load("resolved");
         Assert.Equal("quickstart", reloaded.Name);
