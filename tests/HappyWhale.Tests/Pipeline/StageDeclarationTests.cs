@@ -4,7 +4,6 @@ using HappyWhale.Experiments;
 using HappyWhale.Pipeline;
 using HappyWhale.Tests.EndToEnd;
 using HappyWhale.Tests.Experiments;
-using HappyWhale.Tests.Training;
 
 namespace HappyWhale.Tests.Pipeline;
 
@@ -14,8 +13,9 @@ namespace HappyWhale.Tests.Pipeline;
 /// flag flipped, a name no code knows, another enum member). Computed that way, every entry must hold the same files
 /// as computed normally; a stage that reads a key it does not declare writes other outputs (or stops).
 /// </summary>
-// Alone: its bitwise comparisons of trained models failed beside other in-process training tests (as DeviceTrainingTests').
-[Collection(DeviceTrainingCollection.Name)]
+// Bitwise comparisons of two trainings fail beside other in-process training tests (torch's global seed and threads are
+// shared), so this runs in the collection that runs alone, as DeviceTrainingTests do.
+[Collection(HappyWhale.Tests.Training.DeviceTrainingCollection.Name)]
 public sealed class StageDeclarationTests
 {
     [Fact(Timeout = 20 * 60 * 1000)]
