@@ -25,7 +25,7 @@ public class ExperimentLoaderTests
         var exp = ExperimentLoader.Load(Repo, "quickstart", []);
         Assert.Equal("quickstart", exp.Name);
         Assert.Equal(Path.Combine(Repo, "quickstart.yaml"), exp.SourcePath);
-        Assert.Equal(4, exp.Spec.Train.Phases[0].Epochs);
+        Assert.Equal(10, exp.Spec.Train.Phases[0].Epochs);
         Assert.Equal(2e-3, exp.Spec.Train.Phases[0].Lr);
         Assert.Null(exp.Spec.Train.Phases[0].ImageSize);
         Assert.Equal(6, exp.Spec.Synth.ImagesPerIndividual);
