@@ -49,12 +49,15 @@ declare -A label=([omniglot]="ResNet-18 32px gray, batch 64 (omniglot)" [b0_64]=
 # Run-to-run spread on this VM is about +-7%, larger than the gap being measured: each row runs BENCH_REPEAT times
 # (default 3), ours and the peer taking turns, and the table compares medians.
 repeat=${BENCH_REPEAT:-3}
+train_ours() {   # train_ours ROW OUT_JSON: our trainer on ROW's experiment, settings and steps; prints its summary line
+  # shellcheck disable=SC2086
+  with_runtime_env dotnet "$bench" train-throughput "${exp[$1]}" "$2" ${steps[$1]} ${sets[$1]} | grep -v "^\s*$" | tail -1
+}
 for r in "${rows[@]}"; do
   if [[ $r == omniglot && ! -d ../shared/datasets/omniglot ]]; then echo "skipping omniglot: ../shared/datasets/omniglot not found"; continue; fi
   echo "== $r: ${label[$r]}"
   for ((i = 1; i <= repeat; i++)); do
-    # shellcheck disable=SC2086
-    with_runtime_env dotnet "$bench" train-throughput "${exp[$r]}" "$out/$r.ours.$i.json" ${steps[$r]} ${sets[$r]} | grep -v "^\s*$" | tail -1
+    train_ours "$r" "$out/$r.ours.$i.json"
     with_runtime_env peer_env "$coretype" "$python" tests/HappyWhale.Benchmarks/train_peer.py "$out/$r.ours.$i.json" "$out/$r.peer.$i.json"
   done
 done
@@ -65,11 +68,7 @@ if [[ -f "$out/$first.ours.1.json" ]]; then
   echo "== contention: ${label[$first]} with one 'yes >/dev/null' running"
   yes >/dev/null & busy=$!
   trap 'kill $busy 2>/dev/null || true' EXIT
-  # shellcheck disable=SC2086
-  for ((i = 1; i <= repeat; i++)); do
-    # shellcheck disable=SC2086
-    with_runtime_env dotnet "$bench" train-throughput "${exp[$first]}" "$out/$first.contended.$i.json" ${steps[$first]} ${sets[$first]} | tail -1
-  done
+  for ((i = 1; i <= repeat; i++)); do train_ours "$first" "$out/$first.contended.$i.json"; done
   kill $busy 2>/dev/null || true
   trap - EXIT
 fi
