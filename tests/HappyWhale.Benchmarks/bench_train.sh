@@ -46,12 +46,16 @@ declare -A steps=([omniglot]="--steps 60 --warmup 5" [b0_64]="--steps 40 --warmu
 if [[ "${BENCH_QUICK:-}" == 1 ]]; then for r in "${!steps[@]}"; do steps[$r]="--steps 3 --warmup 1"; done; BENCH_REPEAT=1; fi   # a smoke run of the script itself
 declare -A label=([omniglot]="ResNet-18 32px gray, batch 64 (omniglot)" [b0_64]="EfficientNet-B0 64px, batch 32 (quickstart)" [b0_128]="EfficientNet-B0 128px, batch 32")
 
+# Both sides train in one memory layout (train.memory_format; the peer converts its model and batches the same way).
+layout="${BENCH_MEMORY_FORMAT:-channels_last}"
+echo "== memory format of both sides: $layout"
+
 # Run-to-run spread on this VM is about +-7%, larger than the gap being measured: each row runs BENCH_REPEAT times
 # (default 3), ours and the peer taking turns, and the table compares medians.
 repeat=${BENCH_REPEAT:-3}
 train_ours() {   # train_ours ROW OUT_JSON: our trainer on ROW's experiment, settings and steps; prints its summary line
   # shellcheck disable=SC2086
-  with_runtime_env dotnet "$bench" train-throughput "${exp[$1]}" "$2" ${steps[$1]} ${sets[$1]} | grep -v "^\s*$" | tail -1
+  with_runtime_env dotnet "$bench" train-throughput "${exp[$1]}" "$2" ${steps[$1]} ${sets[$1]} --set "train.memory_format=$layout" | grep -v "^\s*$" | tail -1
 }
 for r in "${rows[@]}"; do
   if [[ $r == omniglot && ! -d ../shared/datasets/omniglot ]]; then echo "skipping omniglot: ../shared/datasets/omniglot not found"; continue; fi

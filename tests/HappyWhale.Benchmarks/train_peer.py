@@ -106,6 +106,9 @@ def main():
     torch.manual_seed(p["seed"])
     shards = [np.load(path, mmap_mode="r") for path in p["shards"]]
     model = Model(ours["backbone"], ours["classes"], p)
+    # train.memory_format as PyTorch spells it: channels-last weights and batches (oneDNN then runs NHWC throughout).
+    layout = torch.channels_last if p.get("memory_format") == "channels_last" else torch.contiguous_format
+    model = model.to(memory_format=layout)
     opt = torch.optim.AdamW(model.parameters(), lr=p["lr"], betas=(0.9, 0.999), eps=1e-8, weight_decay=p["weight_decay"])
     batch = ours["batch"]
 
@@ -120,7 +123,7 @@ def main():
             pixels = np.stack([shards[sh][off] for sh, off, _ in chosen])
             labels = torch.tensor([label for _, _, label in chosen], dtype=torch.long)
             x = torch.from_numpy(pixels).permute(0, 3, 1, 2).float().div_(255).contiguous()
-            x = (augment(x, p["augment"], g) - MEAN) / STD
+            x = ((augment(x, p["augment"], g) - MEAN) / STD).contiguous(memory_format=layout)
             lr = p["lr"] * (s + 1) / warm if s < warm else \
                 p["lr"] * (p["min_lr"] + (1 - p["min_lr"]) * 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, steps - warm))))
             for group in opt.param_groups:
@@ -139,7 +142,7 @@ def main():
     seconds = time.perf_counter() - start
     result = {"images_per_second": len(p["rows"]) // batch * batch / seconds, "seconds": seconds, "threads": torch.get_num_threads(), **blas_info()}
     json.dump(result, open(sys.argv[2], "w"), indent=1)
-    print(f"PyTorch {torch.__version__} {ours['backbone']} {ours['image_size']}px batch {batch}: {result['images_per_second']:.1f} img/s "
+    print(f"PyTorch {torch.__version__} {ours['backbone']} {ours['image_size']}px batch {batch} {p.get('memory_format', 'contiguous')}: {result['images_per_second']:.1f} img/s "
           f"({len(p['rows']) // batch} steps in {seconds:.1f} s, {torch.get_num_threads()} threads)")
 
 

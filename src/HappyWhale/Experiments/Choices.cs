@@ -32,6 +32,9 @@ public enum OptimizerType { Adamw, Sgd }
 /// <summary>train.schedule: warmup + cosine, or ramp-up / sustain / exponential decay.</summary>
 public enum ScheduleType { Cosine, Ramp }
 
+/// <summary>train.memory_format: how training batches lay out their channels (PyTorch's torch.contiguous_format / torch.channels_last).</summary>
+public enum MemoryFormat { Contiguous, ChannelsLast }
+
 /// <summary>executor: where stages not yet cached are computed.</summary>
 public enum ExecutorType { Local, Slurm }
 

@@ -134,6 +134,7 @@ public sealed record TrainSpec
     public int Threads { get; init; }
     public string Device { get; init; } = "";
     public TrainPrecision Precision { get; init; }
+    public MemoryFormat MemoryFormat { get; init; }
     public bool ValidateEachEpoch { get; init; }
     public bool FinalFit { get; init; }
 }

@@ -23,7 +23,7 @@ public static class OptionalKeys
     {
         ["data"] = [new("holdout_species", Empty), new("validation_fold", True)],
         ["model"] = [new("head.margin_warmup", Zero)],
-        ["train"] = [new("ema", Zero), new("augment.shear_deg", Zero), new("augment.fill", n => Is(n, "reflect"))],
+        ["train"] = [new("ema", Zero), new("augment.shear_deg", Zero), new("augment.fill", n => Is(n, "reflect")), new("memory_format", n => Is(n, "contiguous"))],
         ["evaluate"] = [new("episodes", n => Zero(n?["episodes"]))],
     };
 

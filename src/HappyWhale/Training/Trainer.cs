@@ -103,7 +103,7 @@ public sealed class Trainer(TrainSpec spec, ITrainingObserver observer, int earl
             {
                 var batch = permutation.Skip(s * batchSize).Take(batchSize).ToArray();
                 var rows = batch.Select(i => data.Rows[i]).ToArray();
-                var x = InputNormalization.Apply(model, augment.Apply(ComputeDevice.Move(images.ReadBatch(rows), device), generator));
+                var x = MemoryLayout.Apply(InputNormalization.Apply(model, augment.Apply(ComputeDevice.Move(images.ReadBatch(rows), device), generator)), spec.MemoryFormat);
                 var labels = tensor(batch.Select(i => data.Labels[i]).ToArray(), device: device);
                 var species = speciesLoss ? tensor(batch.Select(i => data.SpeciesLabels![i]).ToArray(), device: device) : null;
                 return new TrainingBatch(x, labels, species, rows.Length);
