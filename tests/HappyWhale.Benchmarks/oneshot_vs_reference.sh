@@ -66,6 +66,12 @@ for seed in "${seeds[@]}"; do
   with_runtime_env dotnet "$cli" run --exp "$exp" --set "train.seed=$seed" --force >"$out/ours-$seed.log" 2>&1 \
     || { tail -20 "$out/ours-$seed.log"; echo "error: our run failed (log $out/ours-$seed.log)" >&2; exit 1; }
   wall=$("$python" -c "print($(now) - $start)")
+  # --force recomputes, but an interrupted earlier run's checkpoint of the same key is resumed (bitwise the same result):
+  # then the wall clock is not a whole run's, and no budget can be taken from it.
+  if grep -q "resuming after epoch" "$out/ours-$seed.log"; then
+    echo "error: our run resumed from a checkpoint an interrupted run left (artifacts/cache/train/.work-*/checkpoint), so its wall clock is not a whole run's; delete those .work-* folders and run again (log $out/ours-$seed.log)" >&2
+    exit 2
+  fi
   run=$(ls -td "artifacts/runs/$exp"/*/ | head -1)
   err=$(json "$run/metrics.json" "'%.2f' % d['episode_error']")
   se=$(json "$run/metrics.json" "'%.2f' % d['episode_error_se']")
