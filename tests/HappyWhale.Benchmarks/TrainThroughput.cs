@@ -52,6 +52,7 @@ public static class TrainThroughput
         double seconds = clock.Elapsed.TotalSeconds;
 
         // What the peer needs to do the same work on the same rows.
+        string layout = Choice.Name(spec.Train.MemoryFormat);
         var shards = Enumerable.Range(0, images.Rows.Max(r => r.Shard) + 1)
             .Select(s => Path.Combine(prepared.Folder, PreparedIndex.ShardFileName(s))).ToList();
         var report = new Dictionary<string, object?>
@@ -67,7 +68,7 @@ public static class TrainThroughput
             ["seconds"] = seconds,
             ["threads"] = get_num_threads(),
             ["device"] = ComputeDevice.Describe(ComputeDevice.Of(model)),
-            ["memory_format"] = Choice.Name(spec.Train.MemoryFormat),
+            ["memory_format"] = layout,
             ["peer"] = new Dictionary<string, object?>
             {
                 ["shards"] = shards,
@@ -83,12 +84,11 @@ public static class TrainThroughput
                 ["m"] = spec.Model.Head.M,
                 ["seed"] = spec.Train.Seed,
                 ["augment"] = spec.Train.Augment,
-                ["memory_format"] = Choice.Name(spec.Train.MemoryFormat),
             },
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outJson))!);
         File.WriteAllText(outJson, JsonSerializer.Serialize(report, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
-        Console.WriteLine($"{spec.Model.Backbone} {images.ImageSize}px batch {batch} {Choice.Name(spec.Train.MemoryFormat)}: {steps * batch / seconds:F1} img/s ({steps} steps in {seconds:F1} s, {get_num_threads()} threads)");
+        Console.WriteLine($"{spec.Model.Backbone} {images.ImageSize}px batch {batch} {layout}: {steps * batch / seconds:F1} img/s ({steps} steps in {seconds:F1} s, {get_num_threads()} threads)");
     }
 
     /// <summary>One convolution and one matrix product, so that oneDNN and MKL (with their VERBOSE variables) say which ISA they use.</summary>

@@ -107,7 +107,7 @@ def main():
     shards = [np.load(path, mmap_mode="r") for path in p["shards"]]
     model = Model(ours["backbone"], ours["classes"], p)
     # train.memory_format as PyTorch spells it: channels-last weights and batches (oneDNN then runs NHWC throughout).
-    layout = torch.channels_last if p.get("memory_format") == "channels_last" else torch.contiguous_format
+    layout = torch.channels_last if ours["memory_format"] == "channels_last" else torch.contiguous_format
     model = model.to(memory_format=layout)
     opt = torch.optim.AdamW(model.parameters(), lr=p["lr"], betas=(0.9, 0.999), eps=1e-8, weight_decay=p["weight_decay"])
     batch = ours["batch"]
@@ -142,7 +142,7 @@ def main():
     seconds = time.perf_counter() - start
     result = {"images_per_second": len(p["rows"]) // batch * batch / seconds, "seconds": seconds, "threads": torch.get_num_threads(), **blas_info()}
     json.dump(result, open(sys.argv[2], "w"), indent=1)
-    print(f"PyTorch {torch.__version__} {ours['backbone']} {ours['image_size']}px batch {batch} {p.get('memory_format', 'contiguous')}: {result['images_per_second']:.1f} img/s "
+    print(f"PyTorch {torch.__version__} {ours['backbone']} {ours['image_size']}px batch {batch} {ours['memory_format']}: {result['images_per_second']:.1f} img/s "
           f"({len(p['rows']) // batch} steps in {seconds:.1f} s, {torch.get_num_threads()} threads)")
 
 
