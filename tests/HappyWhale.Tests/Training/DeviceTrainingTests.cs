@@ -15,7 +15,7 @@ namespace HappyWhale.Tests.Training;
 [Collection(DeviceTrainingCollection.Name)]
 public class DeviceTrainingTests
 {
-    static TrainSpec Train(string device = "cpu") => new()
+    internal static TrainSpec Train(string device = "cpu") => new()
     {
         BatchSize = 4, Optimizer = OptimizerType.Adamw, WeightDecay = 1e-4, Warmup = 0, MinLr = 0.1,
         Augment = new AugmentSpec { Hflip = 0.5, RotateDeg = 10, Scale = 0.1, Cutout = 0.5, Brightness = 0.2, Hue = 0.1 },
@@ -24,7 +24,7 @@ public class DeviceTrainingTests
         Unfreeze = new GroupValues<int>(),
     };
 
-    static readonly long[] Labels = [0, 0, 1, 1, 2, 2, 0, 1];
+    internal static readonly long[] Labels = [0, 0, 1, 1, 2, 2, 0, 1];
 
     /// <summary>Serves images like a prepared set and remembers which threads read them.</summary>
     sealed class RecordingImages(IImageBatches inner) : IImageBatches

@@ -31,14 +31,9 @@ public class MemoryLayoutTests
         {
             manual_seed(11);
             using var model = ModelFactory.Create(WeightImportTests.Spec("efficientnet_b0"), numClasses: 3);
-            var spec = new TrainSpec
-            {
-                BatchSize = 8, Optimizer = OptimizerType.Adamw, WeightDecay = 1e-4, MinLr = 0.1, Seed = 3, Device = "cpu", Accumulate = 1,
-                Augment = new AugmentSpec { RotateDeg = 10, Scale = 0.1 }, MemoryFormat = format,
-                LrGroups = new GroupValues<double> { Stem = 1, Early = 1, Late = 1, Neck = 1, Head = 1 }, Unfreeze = new GroupValues<int>(),
-            };
+            var spec = DeviceTrainingTests.Train() with { BatchSize = 8, Seed = 3, Augment = new AugmentSpec { RotateDeg = 10, Scale = 0.1 }, MemoryFormat = format };
             var history = new Trainer(spec, NullTrainingObserver.Instance).RunPhase(model, InMemoryImages.Random(8, 32),
-                new LabelledRows(Enumerable.Range(0, 8).ToList(), [0, 0, 1, 1, 2, 2, 0, 1], 3), new PhaseSpec { Epochs = 1, Lr = 1e-3 }, 0);
+                new LabelledRows(Enumerable.Range(0, 8).ToList(), DeviceTrainingTests.Labels, 3), new PhaseSpec { Epochs = 1, Lr = 1e-3 }, 0);
             return history[^1].Loss;
         }
 
