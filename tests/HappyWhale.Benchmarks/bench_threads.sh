@@ -13,12 +13,13 @@ bench=tests/HappyWhale.Benchmarks/bin/Release/net10.0/HappyWhale.Benchmarks.dll
 source build/runtime_env.sh
 rows=(omniglot b0_64); [[ -d ../shared/datasets/omniglot ]] || rows=(b0_64)
 declare -A exp=([omniglot]=omniglot [b0_64]=quickstart)
-declare -A opts=([omniglot]="" [b0_64]="--set model.backbone=efficientnet_b0 --set model.pretrained=null")
+layout="${BENCH_MEMORY_FORMAT:-channels_last}"   # as bench_train.sh: both rows in one memory format
+declare -A opts=([omniglot]="--set train.memory_format=$layout" [b0_64]="--set model.backbone=efficientnet_b0 --set model.pretrained=null --set train.memory_format=$layout")
 steps="--steps ${THREADS_STEPS:-40} --warmup 5"
 settings=(${THREADS_SETTINGS:-OMP_WAIT_POLICY=PASSIVE GOMP_SPINCOUNT=3000 GOMP_SPINCOUNT=10000 GOMP_SPINCOUNT=30000 default})
 rate() { python3 -c "import json,sys; print(f\"{json.load(open(sys.argv[1]))['images_per_second']:.1f}\")" "$1"; }
 run() {   # run SETTING ROW OUT_JSON
-  local assign=(); [[ "$1" == *=* ]] && assign=("$1")
+  local assign=(); [[ "$1" == *=* ]] && assign=(${1//+/ })   # A=1+B=2: several settings at once
   # shellcheck disable=SC2086
   env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "${assign[@]}" ${HAPPYWHALE_PRELOAD:+LD_PRELOAD=$HAPPYWHALE_PRELOAD} \
     dotnet "$bench" train-throughput "${exp[$2]}" "$3" $steps ${opts[$2]} >/dev/null

@@ -35,6 +35,14 @@ public enum ScheduleType { Cosine, Ramp }
 /// <summary>train.memory_format: how training batches lay out their channels (PyTorch's torch.contiguous_format / torch.channels_last).</summary>
 public enum MemoryFormat { Contiguous, ChannelsLast }
 
+/// <summary>prepare.resample: the filter that resizes (both widen when shrinking, so they antialias): bicubic is the
+/// sharper; bilinear leaves thin strokes softer, as PIL's Image.BILINEAR does.</summary>
+public enum Resample { Bicubic, Bilinear }
+
+/// <summary>model.input_norm: the backbone's expected statistics (its pretrained weights' own, else torchvision's ImageNet
+/// mean/std), or 1 - x so that dark strokes on light paper enter as strokes near 1 on a background of 0.</summary>
+public enum InputNorm { Imagenet, Inverted }
+
 /// <summary>executor: where stages not yet cached are computed.</summary>
 public enum ExecutorType { Local, Slurm }
 

@@ -71,6 +71,7 @@ public sealed record PrepareSpec
     public int ImageSize { get; init; }
     public bool Grayscale { get; init; }
     public SquareResize Resize { get; init; }
+    public Resample Resample { get; init; }
     public CropMode Crop { get; init; }
     public IReadOnlyList<string> Boxes { get; init; } = [];
     public double BoxMargin { get; init; }
@@ -88,6 +89,7 @@ public sealed record ModelSpec
     public bool PretrainedStrict { get; init; }
     public bool GemLearnable { get; init; }
     public bool ConcatLastTwo { get; init; }
+    public InputNorm InputNorm { get; init; }
     public bool SpeciesHead { get; init; }
     public double SpeciesLossWeight { get; init; }
     public HeadSpec Head { get; init; } = null!;

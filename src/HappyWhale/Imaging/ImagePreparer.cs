@@ -15,9 +15,9 @@ public sealed class BadImageException(string reason, Exception? inner = null) : 
 /// <summary>
 /// Decodes a photo (JPEG, PNG, ... anything ImageSharp reads), applies its EXIF orientation, resizes it
 /// to a size x size square and returns the pixels as H x W x 3 bytes, row-major. Grayscale stores the
-/// luma (BT.601) in all three channels.
+/// luma (BT.601) in all three channels. <paramref name="Resample"/> picks ImageSharp's bicubic or triangle (bilinear) filter.
 /// </summary>
-public sealed record ImagePreparer(int Size, SquareResize Resize, bool Grayscale)
+public sealed record ImagePreparer(int Size, SquareResize Resize, bool Grayscale, Resample Resample = Resample.Bicubic)
 {
     public int ImageBytes => Size * Size * 3;
 
@@ -75,7 +75,7 @@ public sealed record ImagePreparer(int Size, SquareResize Resize, bool Grayscale
                 Size = new Size(Size, Size),
                 Mode = Resize == SquareResize.Squash ? ResizeMode.Stretch : ResizeMode.Pad,
                 PadColor = Color.Black,
-                Sampler = KnownResamplers.Bicubic,
+                Sampler = Resample == Resample.Bilinear ? KnownResamplers.Triangle : KnownResamplers.Bicubic,
             }));
         if (image.Width != Size || image.Height != Size)
             throw new InvalidOperationException($"resize produced {image.Width}x{image.Height}, expected {Size}x{Size}");

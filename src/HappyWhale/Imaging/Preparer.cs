@@ -35,7 +35,7 @@ public static class Preparer
                 throw new ArgumentException($"{item.Location}: subset '{item.Subset}' is not train or test");
 
         bool crop = spec.Crop == CropMode.Box;
-        var preparer = new ImagePreparer(spec.ImageSize, spec.Resize, spec.Grayscale);
+        var preparer = new ImagePreparer(spec.ImageSize, spec.Resize, spec.Grayscale, spec.Resample);
         long maxPixels = options.MaxImagePixels > 0 ? options.MaxImagePixels : BadItems.DefaultMaxImagePixels;
         int degree = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount;
         int chunk = Math.Max(16, degree * 8);

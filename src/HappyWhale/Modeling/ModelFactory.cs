@@ -38,6 +38,7 @@ public static class ModelFactory
             return new ReidModel(spec.Backbone, backbone, pool, neck, head, speciesHead, spec.ConcatLastTwo)
             {
                 SpeciesLossWeight = spec.SpeciesLossWeight,
+                InputNorm = spec.InputNorm,
             };
         }
         catch

@@ -75,8 +75,16 @@ public sealed class ReidModel : nn.Module<Tensor, Tensor>, IInputNormalization
         RegisterComponents();
     }
 
-    /// <summary>What the backbone's weights expect: its own normalisation, else torchvision's ImageNet mean/std.</summary>
-    public Tensor NormalizeInput(Tensor batch01) => InputNormalization.Apply(backbone, batch01);
+    /// <summary>model.input_norm: the backbone's expected statistics, or the inverted image.</summary>
+    public InputNorm InputNorm { get; init; }
+
+    /// <summary>
+    /// What the backbone's weights expect (its own normalisation, else torchvision's ImageNet mean/std), or with
+    /// <see cref="InputNorm.Inverted"/> 1 - x: drawings then enter as strokes near 1 on a zero background, which a
+    /// network trained from scratch learns from faster than white paper shifted by ImageNet's mean (Omniglot, issue 13).
+    /// </summary>
+    public Tensor NormalizeInput(Tensor batch01) =>
+        InputNorm == InputNorm.Inverted ? 1.0f - batch01 : InputNormalization.Apply(backbone, batch01);
 
     /// <summary>Pooled backbone features [N, PooledFeatures] (before the neck).</summary>
     public Tensor ForwardPooled(Tensor x)

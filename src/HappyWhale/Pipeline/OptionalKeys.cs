@@ -21,8 +21,9 @@ public static class OptionalKeys
 
     static readonly IReadOnlyDictionary<string, OptionalKey[]> BySection = new Dictionary<string, OptionalKey[]>
     {
+        ["prepare"] = [new("resample", n => Is(n, "bicubic"))],
         ["data"] = [new("holdout_species", Empty), new("validation_fold", True)],
-        ["model"] = [new("head.margin_warmup", Zero)],
+        ["model"] = [new("head.margin_warmup", Zero), new("input_norm", n => Is(n, "imagenet"))],
         ["train"] = [new("ema", Zero), new("augment.shear_deg", Zero), new("augment.fill", n => Is(n, "reflect")), new("memory_format", n => Is(n, "contiguous"))],
         ["evaluate"] = [new("episodes", n => Zero(n?["episodes"]))],
     };

@@ -137,13 +137,16 @@ public class ClassDisjointEvaluationTests
 
         var plain = Load();
         var document = TrainStage.Request(plain, 0, 64, "p", null).KeyDocument().ToJsonString();
-        foreach (var key in new[] { "holdout_species", "validation_fold", "margin_warmup", "\"ema\"", "shear_deg", "\"fill\"" })
+        foreach (var key in new[] { "holdout_species", "validation_fold", "margin_warmup", "\"ema\"", "shear_deg", "\"fill\"", "input_norm" })
             Assert.DoesNotContain(key, document);
         Assert.DoesNotContain("episodes", EvaluateStage.Request(plain, [new EvaluationModel(EvaluateStage.Self, plain.Spec.Model, "t", "")], "p").KeyDocument().ToJsonString());
         // Off values written out give the same keys as leaving them out.
-        var explicitOff = Load("data.holdout_species=[]", "train.ema=0", "train.augment.shear_deg=0", "evaluate.episodes.episodes=0", "evaluate.episodes.ways=5");
+        var explicitOff = Load("data.holdout_species=[]", "model.input_norm=imagenet", "train.ema=0", "train.augment.shear_deg=0", "evaluate.episodes.episodes=0", "evaluate.episodes.ways=5");
         Assert.Equal(Train(plain), Train(explicitOff));
         Assert.Equal(Evaluate(plain), Evaluate(explicitOff));
+
+        Assert.Equal(Prepare(plain), Prepare(Load("prepare.resample=bicubic")));
+        Assert.NotEqual(Prepare(plain), Prepare(Load("prepare.resample=bilinear")));
 
         var holdout = Load("data.holdout_species=[a]");
         Assert.Equal(Prepare(plain), Prepare(holdout));
@@ -153,7 +156,7 @@ public class ClassDisjointEvaluationTests
         Assert.Equal(Train(plain), Train(episodes));
         Assert.NotEqual(Evaluate(plain), Evaluate(episodes));
         Assert.NotEqual(Evaluate(episodes), Evaluate(Load("evaluate.episodes.episodes=10", "evaluate.episodes.seed=1")));
-        foreach (var set in new[] { "train.ema=0.99", "train.augment.shear_deg=5", "train.augment.fill=white", "model.head.margin_warmup=0.2", "data.validation_fold=false" })
+        foreach (var set in new[] { "train.ema=0.99", "train.augment.shear_deg=5", "train.augment.fill=white", "model.head.margin_warmup=0.2", "data.validation_fold=false", "model.input_norm=inverted" })
             Assert.NotEqual(Train(plain), Train(Load(set)));
     }
 

@@ -53,6 +53,26 @@ public class ImagePreparerTests
     }
 
     [Fact]
+    public void Bilinear_resampling_leaves_a_thin_stroke_softer_than_bicubic()
+    {
+        using var dir = new TempFolder();
+        string path = dir.Combine("stroke.png");
+        using (var image = new Image<Rgb24>(105, 105, new Rgb24(255, 255, 255)))   // an Omniglot-sized page with a 1-px stroke
+        {
+            for (int y = 0; y < 105; y++) image[52, y] = new Rgb24(0, 0, 0);
+            image.SaveAsPng(path);
+        }
+        byte Darkest(Resample resample)
+        {
+            var pixels = new ImagePreparer(64, SquareResize.Squash, true, resample).Prepare(path);
+            return Enumerable.Range(0, 64).Min(x => Pixel(pixels, 64, x, 32).R);
+        }
+        byte bicubic = Darkest(Resample.Bicubic), bilinear = Darkest(Resample.Bilinear);
+        Assert.True(bilinear > bicubic, $"bilinear's darkest {bilinear} should be lighter than bicubic's {bicubic}");
+        Assert.True(bilinear < 200, $"the stroke survives the resize ({bilinear})");
+    }
+
+    [Fact]
     public void Grayscale_stores_three_equal_channels()
     {
         using var dir = new TempFolder();

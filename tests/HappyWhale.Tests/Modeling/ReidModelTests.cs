@@ -46,6 +46,19 @@ public class ReidModelTests
     }
 
     [Fact]
+    public void Input_norm_inverted_feeds_one_minus_the_image_and_imagenet_its_statistics()
+    {
+        using var _ = NewDisposeScope();
+        var x = rand(2, 3, 8, 8, generator: new Generator(3, CPU));
+        using var imagenet = ModelFactory.Create(Spec(), numClasses: 3);
+        using var inverted = ModelFactory.Create(Spec() with { InputNorm = InputNorm.Inverted }, numClasses: 3);
+
+        Assert.True(inverted.NormalizeInput(x).allclose(1 - x));
+        Assert.True(imagenet.NormalizeInput(x).allclose(HappyWhale.Imaging.ImageNetNormalization.Apply(x)));
+        Assert.True(inverted.NormalizeInput(ones(1, 3, 2, 2)).eq(0).all().ToBoolean());   // white paper is zero
+    }
+
+    [Fact]
     public void State_dict_has_backbone_features_pool_neck_and_head_without_classifier()
     {
         using var model = ModelFactory.Create(Spec(), numClasses: 11);
