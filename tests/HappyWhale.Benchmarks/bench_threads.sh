@@ -16,12 +16,12 @@ declare -A exp=([omniglot]=omniglot [b0_64]=quickstart)
 layout="${BENCH_MEMORY_FORMAT:-channels_last}"   # as bench_train.sh: both rows in one memory format
 declare -A opts=([omniglot]="--set train.memory_format=$layout" [b0_64]="--set model.backbone=efficientnet_b0 --set model.pretrained=null --set train.memory_format=$layout")
 steps="--steps ${THREADS_STEPS:-40} --warmup 5"
-settings=(${THREADS_SETTINGS:-OMP_WAIT_POLICY=PASSIVE GOMP_SPINCOUNT=3000 GOMP_SPINCOUNT=10000 GOMP_SPINCOUNT=30000 default})
+settings=(${THREADS_SETTINGS:-OMP_WAIT_POLICY=PASSIVE GOMP_SPINCOUNT=1000 GOMP_SPINCOUNT=2000 GOMP_SPINCOUNT=3000 OMP_PROC_BIND=true+GOMP_SPINCOUNT=3000 default})
 rate() { python3 -c "import json,sys; print(f\"{json.load(open(sys.argv[1]))['images_per_second']:.1f}\")" "$1"; }
 run() {   # run SETTING ROW OUT_JSON
   local assign=(); [[ "$1" == *=* ]] && assign=(${1//+/ })   # A=1+B=2: several settings at once
   # shellcheck disable=SC2086
-  env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "${assign[@]}" ${HAPPYWHALE_PRELOAD:+LD_PRELOAD=$HAPPYWHALE_PRELOAD} \
+  env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u OMP_PROC_BIND "${assign[@]}" ${HAPPYWHALE_PRELOAD:+LD_PRELOAD=$HAPPYWHALE_PRELOAD} \
     dotnet "$bench" train-throughput "${exp[$2]}" "$3" $steps ${opts[$2]} >/dev/null
 }
 printf "%-24s %-9s %11s %11s %6s\n" setting row "idle img/s" "busy img/s" kept

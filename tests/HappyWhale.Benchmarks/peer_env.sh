@@ -29,9 +29,10 @@ openblas_coretype() {
   fi
 }
 
-# Runs a command as the peer: the chosen kernel, libgomp's default wait policy (build/runtime_env.sh's PASSIVE cost
-# PyTorch 1.13 a third of its training speed on an idle machine here) and nothing else that would slow OpenBLAS.
+# Runs a command as the peer: the chosen kernel, libgomp's default wait policy (its long spin is the fastest on an idle
+# machine: OMP_WAIT_POLICY=PASSIVE cost PyTorch 1.13 a third of its training speed here) and nothing else that would
+# slow OpenBLAS.
 peer_env() {
   local coretype="$1"; shift
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE -u OMP_WAIT_POLICY ${coretype:+OPENBLAS_CORETYPE=$coretype} "$@"
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u OMP_PROC_BIND ${coretype:+OPENBLAS_CORETYPE=$coretype} "$@"
 }

@@ -138,7 +138,7 @@ public sealed class EfficientNet : Module<Tensor, Tensor>, IFeatureExtractor, IM
     {
         var conv = Conv2d(inCh, outCh, kernel, stride: stride, padding: (kernel - 1) / 2, groups: groups, bias: false);
         var bn = BatchNorm2d(outCh, eps: v.BnEps, momentum: v.BnMomentum);
-        return activation ? Sequential(conv, bn, SiLU()) : Sequential(conv, bn);
+        return activation ? Sequential(conv, bn, SiLU(inplace: true)) : Sequential(conv, bn);
     }
 
     private void InitWeights()

@@ -19,7 +19,7 @@ public class SbatchScriptTests
         string train = SbatchScript.Text(Settings, "train", "hw-train-abc", "/r/logs/x.%j.out", "/r", ["dotnet", "/r/it's.dll", "stage"]);
         foreach (var line in new[] { "#SBATCH --partition=gpu", "#SBATCH --account=whales", "#SBATCH --gres=gpu:1", "#SBATCH --cpus-per-task=8",
                      "#SBATCH --mem=32G", "#SBATCH --time=04:00:00", "#SBATCH --qos=normal", "#SBATCH --kill-on-invalid-dep=yes",
-                     "#SBATCH --output=/r/logs/x.%j.out", "module load dotnet/10", "cd '/r'", @"exec 'dotnet' '/r/it'\''s.dll' 'stage'" })
+                     "#SBATCH --output=/r/logs/x.%j.out", "module load dotnet/10", "cd '/r'", "export GOMP_SPINCOUNT=\"${GOMP_SPINCOUNT:-2000}\"", @"exec 'dotnet' '/r/it'\''s.dll' 'stage'" })
             Assert.Contains(line + "\n", train);
         Assert.DoesNotContain("--array", train);
 

@@ -50,8 +50,10 @@ public static class SbatchScript
         s.AppendLine("set -eo pipefail");
         s.AppendLine("cd " + Quote(repoRoot));
         foreach (var line in slurm.Setup) s.AppendLine(Checked(line, "slurm.setup"));
-        // The allocator setting build.sh makes for local runs (README: glibc's malloc made training 2-7x slower).
+        // The allocator and OpenMP settings build.sh makes for local runs (build/runtime_env.sh: glibc's malloc made training
+        // 2-7x slower; libgomp's long spin lost 70% of the speed to one busy neighbour on a shared node).
         s.AppendLine("export GLIBC_TUNABLES=\"${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1}\"");
+        s.AppendLine("export GOMP_SPINCOUNT=\"${GOMP_SPINCOUNT:-2000}\"");
         if (arrayStages is { Count: > 0 })
         {
             s.AppendLine("STAGES=(" + string.Join(' ', arrayStages) + ")");
