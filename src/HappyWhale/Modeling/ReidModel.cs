@@ -80,8 +80,8 @@ public sealed class ReidModel : nn.Module<Tensor, Tensor>, IInputNormalization
 
     /// <summary>
     /// What the backbone's weights expect (its own normalisation, else torchvision's ImageNet mean/std), or with
-    /// <see cref="InputNorm.Inverted"/> 1 - x: drawings then enter as strokes near 1 on a zero background, which a
-    /// network trained from scratch learns from faster than white paper shifted by ImageNet's mean (Omniglot, issue 13).
+    /// <see cref="InputNorm.Inverted"/> 1 - x: drawings then enter as strokes near 1 on a zero background, the way the
+    /// Omniglot literature feeds them (measured on omniglot_oneshot: within the seed noise, README).
     /// </summary>
     public Tensor NormalizeInput(Tensor batch01) =>
         InputNorm == InputNorm.Inverted ? 1.0f - batch01 : InputNormalization.Apply(backbone, batch01);
