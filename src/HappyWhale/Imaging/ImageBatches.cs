@@ -26,6 +26,13 @@ public static class InputNormalization
         model is IInputNormalization own ? own.NormalizeInput(batch01) : ImageNetNormalization.Apply(batch01);
 }
 
+/// <summary>1 - x for a batch in [0,1]: white becomes 0, so dark strokes on light paper become strokes near 1 on 0.</summary>
+public static class InvertedImage
+{
+    // The 1 is a cached Scalar: this runs every step (README, "Notes for developers").
+    public static Tensor Apply(Tensor batch01) => batch01.neg().add_(Scalars.Of(1));
+}
+
 /// <summary>ImageNet channel statistics: what torchvision's pretrained weights expect as input.</summary>
 public static class ImageNetNormalization
 {

@@ -84,7 +84,7 @@ public sealed class ReidModel : nn.Module<Tensor, Tensor>, IInputNormalization
     /// Omniglot literature feeds them (measured on omniglot_oneshot: within the seed noise, README).
     /// </summary>
     public Tensor NormalizeInput(Tensor batch01) =>
-        InputNorm == InputNorm.Inverted ? 1.0f - batch01 : InputNormalization.Apply(backbone, batch01);
+        InputNorm == InputNorm.Inverted ? InvertedImage.Apply(batch01) : InputNormalization.Apply(backbone, batch01);
 
     /// <summary>Pooled backbone features [N, PooledFeatures] (before the neck).</summary>
     public Tensor ForwardPooled(Tensor x)

@@ -1,4 +1,5 @@
 using HappyWhale.Experiments;
+using HappyWhale.Imaging;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -83,8 +84,7 @@ public sealed class TensorAugment(AugmentSpec spec)
         {
             AffineFill.Black => nn.functional.grid_sample(x, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false),
             // Sample the negative with zeros outside, then turn it back: white (1.0) outside.
-            AffineFill.White => nn.functional.grid_sample(x.neg().add(Scalars.Of(1)), grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false)
-                .neg().add(Scalars.Of(1)),
+            AffineFill.White => InvertedImage.Apply(nn.functional.grid_sample(InvertedImage.Apply(x), grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false)),
             _ => nn.functional.grid_sample(x, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Reflection, align_corners: false),
         };
     }
