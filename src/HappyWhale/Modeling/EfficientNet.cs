@@ -136,7 +136,9 @@ public sealed class EfficientNet : Module<Tensor, Tensor>, IFeatureExtractor, IM
     /// <summary>torchvision's Conv2dNormActivation: Sequential(0: Conv2d without bias, 1: BatchNorm2d, 2: SiLU).</summary>
     internal static Sequential ConvNormAct(long inCh, long outCh, long kernel, long stride, long groups, Variant v, bool activation)
     {
-        var conv = Conv2d(inCh, outCh, kernel, stride: stride, padding: (kernel - 1) / 2, groups: groups, bias: false);
+        Module<Tensor, Tensor> conv = groups > 1 && groups == inCh && groups == outCh
+            ? new DepthwiseConv2d(inCh, kernel, stride)
+            : Conv2d(inCh, outCh, kernel, stride: stride, padding: (kernel - 1) / 2, groups: groups, bias: false);
         var bn = BatchNorm2d(outCh, eps: v.BnEps, momentum: v.BnMomentum);
         return activation ? Sequential(conv, bn, SiLU(inplace: true)) : Sequential(conv, bn);
     }
@@ -151,6 +153,9 @@ public sealed class EfficientNet : Module<Tensor, Tensor>, IFeatureExtractor, IM
                 case Conv2d conv:
                     init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut);
                     if (conv.bias is not null) init.zeros_(conv.bias);
+                    break;
+                case DepthwiseConv2d depthwise:
+                    init.kaiming_normal_(depthwise.Weight, mode: init.FanInOut.FanOut);
                     break;
                 case BatchNorm2d bn:
                     if (bn.weight is not null) init.ones_(bn.weight);

@@ -32,8 +32,8 @@ public sealed class GroupedOptimizer : IDisposable
         {
             OptimizerType.Sgd => optim.SGD(_groups.Select(g => new SGD.ParamGroup(g.Parameters, lr, spec.Momentum, 0, spec.WeightDecay, false, false)), lr,
                 spec.Momentum, 0, spec.WeightDecay),
-            _ => optim.AdamW(_groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr, 0.9, 0.999, 1e-8, spec.WeightDecay, false, false)), lr,
-                weight_decay: spec.WeightDecay),
+            _ => new LeanAdamW(_groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr, 0.9, 0.999, 1e-8, spec.WeightDecay, false, false)), lr,
+                spec.WeightDecay),
         };
     }
 
