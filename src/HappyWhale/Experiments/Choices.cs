@@ -43,6 +43,10 @@ public enum Resample { Bicubic, Bilinear }
 /// mean/std), or 1 - x so that dark strokes on light paper enter as strokes near 1 on a background of 0.</summary>
 public enum InputNorm { Imagenet, Inverted }
 
+/// <summary>evaluate.feature: what an image's descriptor is: the trained embedding, or the embedding and the pooled
+/// backbone features, each L2-normalised, side by side (the backbone's features carry what the neck did not keep).</summary>
+public enum EmbeddingFeature { Embedding, EmbeddingAndPooled }
+
 /// <summary>executor: where stages not yet cached are computed.</summary>
 public enum ExecutorType { Local, Slurm }
 

@@ -205,6 +205,8 @@ public sealed record EvaluateSpec
     public double NewIndividualThreshold { get; init; }
     public bool TuneThreshold { get; init; }
     public bool TtaHflip { get; init; }
+    public double TtaShift { get; init; }
+    public EmbeddingFeature Feature { get; init; }
     public IReadOnlyList<string> Models { get; init; } = [];
     public double BlendLogits { get; init; }
     public EpisodesSpec Episodes { get; init; } = null!;

@@ -108,6 +108,13 @@ public sealed class ReidModel : nn.Module<Tensor, Tensor>, IInputNormalization
         return neck.call(pooled);
     }
 
+    /// <summary>The embedding and the pooled features it came from, from one backbone pass (evaluate.feature: embedding_and_pooled).</summary>
+    public (Tensor Embedding, Tensor Pooled) ForwardWithPooled(Tensor x)
+    {
+        var pooled = ForwardPooled(x);
+        return (neck.call(pooled), pooled);
+    }
+
     /// <summary>ArcFace training logits for a batch of embeddings; <paramref name="classMargins"/> [numClasses] for dynamic margins.</summary>
     /// <paramref name="marginScale"/> multiplies the margin(s) (model.head.margin_warmup; 1 = as configured).
     public Tensor Logits(Tensor embeddings, Tensor labels, Tensor? classMargins = null, double marginScale = 1.0) =>

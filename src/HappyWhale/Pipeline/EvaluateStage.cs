@@ -138,11 +138,11 @@ public static class EvaluateStage
                 Action<int>? step = progress is null ? null : n => progress(Math.Max(1, n / models.Count));
                 if (tta)
                 {
-                    var (plain, flipped) = EmbeddingExtractor.ExtractWithAndWithoutTta(model, images, rows, spec.Evaluate.BatchSize, step);
+                    var (plain, flipped) = EmbeddingExtractor.ExtractWithAndWithoutTta(model, images, rows, spec.Evaluate.BatchSize, step, EmbeddingViews.Of(spec.Evaluate));
                     plains.Add(plain);
                     mains.Add(flipped);
                 }
-                else mains.Add(EmbeddingExtractor.Extract(model, images, rows, spec.Evaluate.BatchSize, progress: step));
+                else mains.Add(EmbeddingExtractor.Extract(model, images, rows, spec.Evaluate.BatchSize, progress: step, views: EmbeddingViews.Of(spec.Evaluate)));
             }
             try
             {

@@ -25,7 +25,7 @@ public static class OptionalKeys
         ["data"] = [new("holdout_species", Empty), new("validation_fold", True)],
         ["model"] = [new("head.margin_warmup", Zero), new("input_norm", n => Is(n, "imagenet"))],
         ["train"] = [new("ema", Zero), new("augment.shear_deg", Zero), new("augment.fill", n => Is(n, "reflect")), new("memory_format", n => Is(n, "contiguous"))],
-        ["evaluate"] = [new("episodes", n => Zero(n?["episodes"]))],
+        ["evaluate"] = [new("episodes", n => Zero(n?["episodes"])), new("tta_shift", Zero), new("feature", n => Is(n, "embedding"))],
     };
 
     /// <summary>Removes from <paramref name="section"/> (a copy of the experiment's section <paramref name="name"/>) the optional keys that are off.</summary>

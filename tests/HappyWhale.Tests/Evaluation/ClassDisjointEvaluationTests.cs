@@ -141,7 +141,8 @@ public class ClassDisjointEvaluationTests
             Assert.DoesNotContain(key, document);
         Assert.DoesNotContain("episodes", EvaluateStage.Request(plain, [new EvaluationModel(EvaluateStage.Self, plain.Spec.Model, "t", "")], "p").KeyDocument().ToJsonString());
         // Off values written out give the same keys as leaving them out.
-        var explicitOff = Load("data.holdout_species=[]", "model.input_norm=imagenet", "train.ema=0", "train.augment.shear_deg=0", "evaluate.episodes.episodes=0", "evaluate.episodes.ways=5");
+        var explicitOff = Load("data.holdout_species=[]", "model.input_norm=imagenet", "train.ema=0", "train.augment.shear_deg=0", "evaluate.episodes.episodes=0", "evaluate.episodes.ways=5",
+            "evaluate.tta_shift=0", "evaluate.feature=embedding");
         Assert.Equal(Train(plain), Train(explicitOff));
         Assert.Equal(Evaluate(plain), Evaluate(explicitOff));
 
@@ -152,6 +153,11 @@ public class ClassDisjointEvaluationTests
         Assert.Equal(Prepare(plain), Prepare(holdout));
         Assert.NotEqual(Train(plain), Train(holdout));
         Assert.NotEqual(Evaluate(plain), Evaluate(holdout));
+        foreach (var set in new[] { "evaluate.tta_shift=0.08", "evaluate.feature=embedding_and_pooled" })
+        {
+            Assert.Equal(Train(plain), Train(Load(set)));
+            Assert.NotEqual(Evaluate(plain), Evaluate(Load(set)));
+        }
         var episodes = Load("evaluate.episodes.episodes=10");
         Assert.Equal(Train(plain), Train(episodes));
         Assert.NotEqual(Evaluate(plain), Evaluate(episodes));
