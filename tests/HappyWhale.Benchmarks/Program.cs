@@ -16,7 +16,6 @@ public static class Program
         if (args is ["shard-throughput", var experiment, ..]) { ShardThroughput.Run(experiment); return; }
         if (args is ["train-throughput", var exp, var outJson, .. var rest]) { TrainThroughput.Run(exp, outJson, rest); return; }
         if (args is ["optimizer-step", var shapes, ..]) { OptimizerStep.Run(shapes); return; }
-        if (args is ["oneshot-features", var oneshotExp, .. var oneshotSets]) { OneshotFeatures.Run(oneshotExp, oneshotSets); return; }
         if (args is ["depthwise-gradient", ..]) { DepthwiseGradient.Run(); return; }
         if (args is ["blas-probe", ..]) { TrainThroughput.BlasProbe(); return; }
         if (args is ["gpu-smoke", ..]) { Environment.Exit(GpuSmoke.Run()); }
