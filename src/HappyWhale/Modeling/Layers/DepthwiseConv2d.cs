@@ -93,8 +93,8 @@ internal sealed class DepthwiseCorrelationGradient : autograd.SingleTensorFuncti
 
         // weight_grad[c, i, j] = sum over images and output positions of x_padded[n, c, s*y + i, s*x + j] * grad[n, c, y, x]:
         // a depthwise convolution of the padded input (N x C channels, batch 1) with the output gradient as filters,
-        // dilated by the stride. The input is padded by hand because oneDNN's fast kernel refuses padding wider
-        // than the filter (the 2x2 gradient on a 2x2 map). Channels-last inputs are made contiguous first: with
+        // dilated by the stride. Where the padding is at least as wide as those filters (a 2x2 gradient on a 2x2 map)
+        // oneDNN's fast kernel refuses it, so the input is padded by hand there. Inputs are made contiguous first: with
         // a batch of one and N x C channels, libtorch 2.10 computed a wrong correlation from the channels-last view.
         bool padByHand = g.Padding >= Math.Min(outH, outW);
         var input = padByHand
