@@ -124,6 +124,7 @@ public static class EvaluateStage
     {
         bool tta = spec.Evaluate.TtaHflip;
         var device = ComputeDevice.Resolve(spec.Train.Device);
+        var views = EmbeddingViews.Of(spec.Evaluate);
         var mains = new List<Tensor>();
         var plains = new List<Tensor>();
         try
@@ -138,11 +139,11 @@ public static class EvaluateStage
                 Action<int>? step = progress is null ? null : n => progress(Math.Max(1, n / models.Count));
                 if (tta)
                 {
-                    var (plain, flipped) = EmbeddingExtractor.ExtractWithAndWithoutTta(model, images, rows, spec.Evaluate.BatchSize, step, EmbeddingViews.Of(spec.Evaluate));
+                    var (plain, flipped) = EmbeddingExtractor.ExtractWithAndWithoutTta(model, images, rows, spec.Evaluate.BatchSize, step, views);
                     plains.Add(plain);
                     mains.Add(flipped);
                 }
-                else mains.Add(EmbeddingExtractor.Extract(model, images, rows, spec.Evaluate.BatchSize, progress: step, views: EmbeddingViews.Of(spec.Evaluate)));
+                else mains.Add(EmbeddingExtractor.Extract(model, images, rows, spec.Evaluate.BatchSize, progress: step, views: views));
             }
             try
             {

@@ -25,14 +25,11 @@ namespace HappyWhale.Modeling;
 public sealed class DepthwiseConv2d : Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
-    private readonly long _channels, _kernel, _stride, _padding;
+    private readonly Geometry _geometry;
 
     public DepthwiseConv2d(long channels, long kernel, long stride) : base(nameof(DepthwiseConv2d))
     {
-        _channels = channels;
-        _kernel = kernel;
-        _stride = stride;
-        _padding = (kernel - 1) / 2;
+        _geometry = new Geometry(channels, kernel, stride, (kernel - 1) / 2);
         weight = new Parameter(empty(channels, 1, kernel, kernel));
         // What Conv2d's constructor draws, so that a model's random initialisation stays what it was with Conv2d.
         init.kaiming_uniform_(weight, a: Math.Sqrt(5));
@@ -44,8 +41,8 @@ public sealed class DepthwiseConv2d : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         if (UsesCorrelationGradient(x))
-            return DepthwiseCorrelationGradient.apply(x, weight, new Geometry(_channels, _kernel, _stride, _padding));
-        return functional.conv2d(x, weight, null, [_stride, _stride], [_padding, _padding], null, _channels);
+            return DepthwiseCorrelationGradient.apply(x, weight, _geometry);
+        return _geometry.Convolve(x, weight);
     }
 
     /// <summary>True when this input's backward takes the correlation weight gradient (see the remarks).</summary>
@@ -56,12 +53,17 @@ public sealed class DepthwiseConv2d : Module<Tensor, Tensor>
     public bool UsesCorrelationGradient(Tensor x)
     {
         if (x.device_type != DeviceType.CPU || !weight.requires_grad || !is_grad_enabled()) return false;
-        long h = x.shape[2], w = x.shape[3];
-        bool noDirectKernel = _kernel > 3 || h < _kernel || w < _kernel;
-        return noDirectKernel && (h * w <= 16 || (_stride == 1 && h * w <= 256));
+        long h = x.shape[2], w = x.shape[3], k = _geometry.Kernel;
+        bool noDirectKernel = k > 3 || h < k || w < k;
+        return noDirectKernel && (h * w <= 16 || (_geometry.Stride == 1 && h * w <= 256));
     }
 
-    internal sealed record Geometry(long Channels, long Kernel, long Stride, long Padding);
+    internal sealed record Geometry(long Channels, long Kernel, long Stride, long Padding)
+    {
+        /// <summary>The forward: libtorch's grouped convolution, one filter per channel.</summary>
+        public Tensor Convolve(Tensor x, Tensor weight) =>
+            functional.conv2d(x, weight, null, [Stride, Stride], [Padding, Padding], null, Channels);
+    }
 }
 
 /// <summary>The autograd function behind <see cref="DepthwiseConv2d"/>'s correlation gradient.</summary>
@@ -74,7 +76,7 @@ internal sealed class DepthwiseCorrelationGradient : autograd.SingleTensorFuncti
         var (x, weight, g) = ((Tensor)vars[0], (Tensor)vars[1], (DepthwiseConv2d.Geometry)vars[2]);
         ctx.save_for_backward([x, weight]);
         ctx.save_data("geometry", g);
-        return functional.conv2d(x, weight, null, [g.Stride, g.Stride], [g.Padding, g.Padding], null, g.Channels);
+        return g.Convolve(x, weight);
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
